@@ -1,0 +1,1 @@
+"""Services of the model manager: download, cache and lifecycle."""

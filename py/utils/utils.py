@@ -1,0 +1,70 @@
+"""Pure string helpers: folder names, fuzzy matching, recipe fingerprints.
+
+No I/O here, so each helper can be checked against an oracle by property tests.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from difflib import SequenceMatcher
+from typing import Any
+
+_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+def sanitize_folder_name(name: str | None, replacement: str = "_") -> str:
+    """Make ``name`` safe as one path component; idempotent, never empty for real input."""
+    if not name:
+        return ""
+    cleaned = _FORBIDDEN.sub(replacement, name)
+    if replacement:
+        cleaned = re.sub(f"(?:{re.escape(replacement)})+", replacement, cleaned)
+    # Trailing dots are illegal on Windows; leading dots (hidden folders) are kept.
+    # Repeat until stable: stripping one kind of character can expose another
+    # ("a\u00a0." loses the dot, then the no-break space), and the result must
+    # not change when sanitised again.
+    while True:
+        stripped = cleaned.strip().rstrip(" ." + replacement).lstrip(" " + replacement)
+        if stripped == cleaned:
+            break
+        cleaned = stripped
+    return cleaned or "unnamed"
+
+
+def fuzzy_match(text: str | None, pattern: str | None, threshold: float = 0.85) -> bool:
+    """True when every word of ``pattern`` is in ``text`` or close to one of its words."""
+    if not text or not pattern:
+        return False
+    text_lower = text.lower()
+    text_words = text_lower.split()
+    for word in pattern.lower().split():
+        if word in text_lower:
+            continue
+        if not any(SequenceMatcher(None, word, candidate).ratio() >= threshold for candidate in text_words):
+            return False
+    # A whitespace-only pattern has no words to miss: it matches (kept from upstream).
+    return True
+
+
+def _strength(entry: Mapping[str, Any]) -> float:
+    raw = entry["strength"] if "strength" in entry else entry.get("weight", 1.0)
+    try:
+        return round(float(raw), 2)
+    except (TypeError, ValueError):
+        return 1.0
+
+
+def calculate_recipe_fingerprint(loras: Iterable[Mapping[str, Any]] | None) -> str:
+    """Order-independent identity of a recipe's LoRA set: ``hash:strength|...``."""
+    parts: list[tuple[str, float]] = []
+    for entry in loras or ():
+        if entry.get("exclude"):
+            continue
+        key = (entry.get("hash") or "").lower()
+        if not key and entry.get("modelVersionId") is not None:
+            key = str(entry["modelVersionId"])
+        if not key:
+            continue
+        parts.append((key, _strength(entry)))
+    return "|".join(f"{key}:{strength!r}" for key, strength in sorted(parts))
