@@ -1,23 +1,52 @@
 """The `gate` command line: thin click shells over the library functions.
 
-Nothing here runs mutmut or formats results itself; it parses options, calls
-into the pipeline and maps the outcome to an exit code.
+Nothing here runs mutmut or formats results itself; each command in
+gate/commands/ parses options, calls into the pipeline and returns an exit code.
 """
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from gate import __version__
+from gate.exit_code import ExitCode, GateError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class GateGroup(click.Group):
+    """Turns every GateError into one line on stderr and its exit code: never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except GateError as error:
+            click.echo(f"gate: error: {error}", err=True)
+            sys.exit(int(error.exit_code))
+        except KeyboardInterrupt:
+            click.echo("gate: interrupted; verdicts reached so far are kept", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=GateGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="gate")
 def cli() -> None:
     """Mutation-testing quality gate: runs mutmut over the configured targets and
     reports every surviving mutant with the reason it survived (hidden by mocks,
-    untested, or reached by tests whose assertions are too weak)."""
+    untested, or reached by tests whose assertions are too weak).
+
+    \b
+    Exit codes:
+      0  the gate passed
+      1  the gate failed (score under a floor, or survivors the policy forbids)
+      2  usage or configuration error
+      3  the run could not be judged (clean suite failing, mutmut failing, shard missing)
+    """
+
+
+# Each command lives in gate/commands/<name>.py and is registered here.
+# (Registration list: keep one line per command.)
 
 
 def main() -> None:
-    cli()
+    cli(prog_name="gate")

@@ -1,0 +1,1 @@
+"""One module per `gate` command: click shells over library functions."""

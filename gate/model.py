@@ -1,0 +1,306 @@
+"""The results model: plain dataclasses for mutants, counts and a whole run.
+
+Every stage passes these along (runner -> results -> classify -> policy ->
+render), and `gate-report/1` JSON is their serialised form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+SCHEMA = "gate-report/1"
+
+
+class Status(StrEnum):
+    """Exactly one per mutant."""
+
+    KILLED = "killed"
+    SURVIVED = "survived"
+    NO_TESTS = "no-tests"
+    TIMEOUT = "timeout"
+    SUSPICIOUS = "suspicious"
+    SKIPPED = "skipped"
+    ACCEPTED = "accepted"
+    TYPE_ERROR = "type-error"
+    NOT_CHECKED = "not-checked"  # mutmut has no verdict yet (interrupted or new)
+
+
+class Cause(StrEnum):
+    """Why a `survived` or `no-tests` mutant was not killed."""
+
+    HIDDEN_BY_MOCK = "hidden-by-mock"
+    PARTLY_MOCKED = "partly-mocked"
+    WEAK_ASSERTION = "weak-assertion"
+    UNTESTED = "untested"
+    UNRELIABLE = "unreliable"
+
+
+# Statuses that leave the score's denominator.
+EXCLUDED_FROM_SCORE = frozenset({Status.SKIPPED, Status.ACCEPTED, Status.TYPE_ERROR, Status.NOT_CHECKED})
+DETECTED = frozenset({Status.KILLED, Status.TIMEOUT})
+UNDETECTED = frozenset({Status.SURVIVED, Status.NO_TESTS})
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """One replacement made while a test ran (a monkeypatch, a mock.patch, a sys.modules entry)."""
+
+    test: str  # pytest node id
+    target: str  # dotted name: py.services.downloader.Downloader.download_file
+    kind: str  # monkeypatch.setattr, patch, patch.object, patch.multiple, patch.dict, sys.modules, ...
+    site: str = ""  # file:line where it was made
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Replacement:
+        return cls(test=data["test"], target=data["target"], kind=data.get("kind", ""), site=data.get("site", ""))
+
+
+@dataclass
+class Mutant:
+    """One mutant, with its verdict and, when not killed, why."""
+
+    id: str  # stable id (see gate.mutant_id)
+    name: str  # mutmut's name, e.g. py.services.downloader.xǁDownloaderǁdownload_file__mutmut_17
+    target: str
+    file: str  # repository-relative, forward slashes
+    line: int  # line of the mutation in the original source
+    function: str  # qualname, e.g. Downloader.download_file
+    status: Status
+    diff: str = ""
+    tests: list[str] = field(default_factory=list)  # tests that reach the function, fastest first
+    duration: float | None = None  # seconds mutmut spent on it
+    cause: Cause | None = None
+    mocks: list[Replacement] = field(default_factory=list)  # evidence for the cause
+    replaced_in: list[str] = field(default_factory=list)  # tests that replace the function/class/module
+    hint: str = ""
+    flaky: bool = False  # survived in the batch, killed when re-run alone
+    reused: bool = False  # verdict taken from the cache, not re-tested in this run
+    accepted_reason: str = ""
+
+    @property
+    def mangled_function(self) -> str:
+        return self.name.rsplit("__mutmut_", 1)[0]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "name": self.name,
+            "target": self.target,
+            "file": self.file,
+            "line": self.line,
+            "function": self.function,
+            "status": str(self.status),
+            "cause": str(self.cause) if self.cause else None,
+            "diff": self.diff,
+            "tests": list(self.tests),
+            "mocks": [m.to_json() for m in self.mocks],
+            "replaced_in": list(self.replaced_in),
+            "hint": self.hint,
+            "duration": self.duration,
+        }
+        if self.flaky:
+            data["flaky"] = True
+        if self.reused:
+            data["reused"] = True
+        if self.accepted_reason:
+            data["accepted_reason"] = self.accepted_reason
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Mutant:
+        return cls(
+            id=data["id"],
+            name=data["name"],
+            target=data.get("target", ""),
+            file=data["file"],
+            line=int(data["line"]),
+            function=data.get("function", ""),
+            status=Status(data["status"]),
+            diff=data.get("diff", ""),
+            tests=list(data.get("tests", [])),
+            duration=data.get("duration"),
+            cause=Cause(data["cause"]) if data.get("cause") else None,
+            mocks=[Replacement.from_json(m) for m in data.get("mocks", [])],
+            replaced_in=list(data.get("replaced_in", [])),
+            hint=data.get("hint", ""),
+            flaky=bool(data.get("flaky", False)),
+            reused=bool(data.get("reused", False)),
+            accepted_reason=data.get("accepted_reason", ""),
+        )
+
+
+@dataclass
+class Counts:
+    """Counts by status and cause for a set of mutants, with the derived scores."""
+
+    killed: int = 0
+    survived: int = 0
+    no_tests: int = 0
+    timeout: int = 0
+    suspicious: int = 0
+    skipped: int = 0
+    accepted: int = 0
+    type_error: int = 0
+    not_checked: int = 0
+    total: int = 0
+    by_cause: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, mutants: list[Mutant]) -> Counts:
+        counts = cls()
+        for mutant in mutants:
+            attr = str(mutant.status).replace("-", "_")
+            setattr(counts, attr, getattr(counts, attr) + 1)
+            counts.total += 1
+            if mutant.cause is not None:
+                key = str(mutant.cause)
+                counts.by_cause[key] = counts.by_cause.get(key, 0) + 1
+        counts.by_cause = dict(sorted(counts.by_cause.items()))
+        return counts
+
+    @property
+    def scored(self) -> int:
+        """The denominator: all mutants less skipped, accepted, type errors and unchecked ones."""
+        return self.total - self.skipped - self.accepted - self.type_error - self.not_checked
+
+    @property
+    def detected(self) -> int:
+        return self.killed + self.timeout
+
+    @property
+    def score(self) -> float | None:
+        """(killed + timeout) / scored, in percent with one decimal; None when nothing is scored."""
+        if self.scored <= 0:
+            return None
+        return round(100.0 * self.detected / self.scored, 1)
+
+    @property
+    def covered_score(self) -> float | None:
+        """The score on code some test reaches: no-tests mutants left out (as Stryker does)."""
+        covered = self.scored - self.no_tests
+        if covered <= 0:
+            return None
+        return round(100.0 * self.detected / covered, 1)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "covered_score": self.covered_score,
+            "killed": self.killed,
+            "survived": self.survived,
+            "no_tests": self.no_tests,
+            "timeout": self.timeout,
+            "suspicious": self.suspicious,
+            "skipped": self.skipped,
+            "accepted": self.accepted,
+            "type_error": self.type_error,
+            "not_checked": self.not_checked,
+            "total": self.total,
+            "by_cause": dict(self.by_cause),
+        }
+
+
+@dataclass(frozen=True)
+class BlindSpot:
+    """A function of a target that got no mutants, and why (decorated, property, ...)."""
+
+    file: str
+    function: str
+    line: int
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class RunResult:
+    """Everything one gate run produced; the in-memory form of gate-report/1."""
+
+    mutants: list[Mutant]
+    commit: str | None = None
+    started: str = ""
+    finished: str = ""
+    duration_s: float = 0.0
+    target_floors: dict[str, float | None] = field(default_factory=dict)
+    fail_under: float | None = None
+    blind_spots: list[BlindSpot] = field(default_factory=list)
+    retested: int = 0
+    reused: int = 0
+    shard: dict[str, int] | None = None
+    config_fingerprint: str = ""
+    comparison: dict[str, Any] | None = None  # vs the previous run: new/fixed survivors, deltas
+    stale_accepted: list[str] = field(default_factory=list)
+    selection: str = "all"  # all | targets | module | changed-lines | shard
+
+    def by_target(self) -> dict[str, list[Mutant]]:
+        groups: dict[str, list[Mutant]] = {name: [] for name in self.target_floors}
+        for mutant in self.mutants:
+            groups.setdefault(mutant.target, []).append(mutant)
+        return groups
+
+    def counts(self) -> Counts:
+        return Counts.of(self.mutants)
+
+    def survivors(self) -> list[Mutant]:
+        return [m for m in self.mutants if m.status in UNDETECTED]
+
+    def to_json(self) -> dict[str, Any]:
+        targets = {}
+        for name, mutants in sorted(self.by_target().items()):
+            entry = Counts.of(mutants).to_json()
+            entry["fail_under"] = self.target_floors.get(name)
+            targets[name] = entry
+        data: dict[str, Any] = {
+            "schema": SCHEMA,
+            "commit": self.commit,
+            "started": self.started,
+            "finished": self.finished,
+            "duration_s": round(self.duration_s, 3),
+            "selection": self.selection,
+            "fail_under": self.fail_under,
+            "config_fingerprint": self.config_fingerprint,
+            "retested": self.retested,
+            "reused": self.reused,
+            "targets": targets,
+            "summary": self.counts().to_json(),
+            "mutants": [m.to_json() for m in sorted(self.mutants, key=_mutant_order)],
+            "blind_spots": [b.to_json() for b in self.blind_spots],
+            "stale_accepted": list(self.stale_accepted),
+        }
+        if self.shard is not None:
+            data["shard"] = dict(self.shard)
+        if self.comparison is not None:
+            data["comparison"] = self.comparison
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} report (schema: {data.get('schema')!r})")
+        return cls(
+            mutants=[Mutant.from_json(m) for m in data.get("mutants", [])],
+            commit=data.get("commit"),
+            started=data.get("started", ""),
+            finished=data.get("finished", ""),
+            duration_s=float(data.get("duration_s", 0.0)),
+            target_floors={name: t.get("fail_under") for name, t in data.get("targets", {}).items()},
+            fail_under=data.get("fail_under"),
+            blind_spots=[BlindSpot(**b) for b in data.get("blind_spots", [])],
+            retested=int(data.get("retested", 0)),
+            reused=int(data.get("reused", 0)),
+            shard=data.get("shard"),
+            config_fingerprint=data.get("config_fingerprint", ""),
+            comparison=data.get("comparison"),
+            stale_accepted=list(data.get("stale_accepted", [])),
+            selection=data.get("selection", "all"),
+        )
+
+
+def _mutant_order(mutant: Mutant) -> tuple[str, int, str]:
+    return (mutant.file, mutant.line, mutant.id)

@@ -1,0 +1,1 @@
+"""Renderers: take results, return text. They never run anything."""
