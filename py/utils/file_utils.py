@@ -55,7 +55,12 @@ def find_preview_file(base_name: str, directory: str | os.PathLike[str]) -> str:
     except OSError:
         return ""
     wanted = {(base_name + ext).lower(): rank for rank, ext in enumerate(candidates)}
-    matches = [(wanted[name.lower()], name) for name in names if name.lower() in wanted]
+    # Only files: a folder named like a preview is not one (the exact probe agrees).
+    matches = [
+        (wanted[name.lower()], name)
+        for name in names
+        if name.lower() in wanted and os.path.isfile(os.path.join(directory, name))
+    ]
     if not matches:
         return ""
     _, name = min(matches)
@@ -91,8 +96,8 @@ def sidecar_path(model_path: str | os.PathLike[str]) -> str:
 def atomic_write_json(path: str | os.PathLike[str], payload: Any, *, indent: int | None = 2) -> None:
     """Write JSON so that readers see the old file or the new one, never a half-written one."""
     target = Path(path)
-    text = json.dumps(payload, indent=indent, ensure_ascii=False)
     # Serialise first: an unserialisable payload must fail before any file is touched.
+    text = json.dumps(payload, indent=indent, ensure_ascii=False)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -101,8 +106,5 @@ def atomic_write_json(path: str | os.PathLike[str], payload: Any, *, indent: int
             os.fsync(handle.fileno())
         os.replace(tmp_name, target)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        Path(tmp_name).unlink(missing_ok=True)
         raise

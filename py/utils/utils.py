@@ -5,6 +5,7 @@ No I/O here, so each helper can be checked against an oracle by property tests.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from difflib import SequenceMatcher
@@ -50,9 +51,14 @@ def fuzzy_match(text: str | None, pattern: str | None, threshold: float = 0.85) 
 def _strength(entry: Mapping[str, Any]) -> float:
     raw = entry["strength"] if "strength" in entry else entry.get("weight", 1.0)
     try:
-        return round(float(raw), 2)
-    except (TypeError, ValueError):
+        value = round(float(raw), 2)
+    except (TypeError, ValueError, OverflowError):
         return 1.0
+    # NaN has no order, and -0.0 sorts equal to 0.0 but prints differently: either would make
+    # the fingerprint depend on the order of the entries.
+    if math.isnan(value):
+        return 1.0
+    return value + 0.0
 
 
 def calculate_recipe_fingerprint(loras: Iterable[Mapping[str, Any]] | None) -> str:
