@@ -49,7 +49,8 @@ def fuzzy_match(text: str | None, pattern: str | None, threshold: float = 0.85) 
 
 
 def _strength(entry: Mapping[str, Any]) -> float:
-    raw = entry["strength"] if "strength" in entry else entry.get("weight", 1.0)
+    # Neither key gives None, which takes the 1.0 default below like any unusable value.
+    raw = entry["strength"] if "strength" in entry else entry.get("weight")
     try:
         value = round(float(raw), 2)
     except (TypeError, ValueError, OverflowError):

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import locale
 import os
+import re
+import sys
 import tempfile
 import tracemalloc
 from pathlib import Path
@@ -27,6 +30,7 @@ from py.utils.file_utils import (
     normalize_path,
     sidecar_path,
 )
+from tests.fs_events import needs_inotify, watch_directory
 
 # tmp_path is shared by the examples of one test; each example works in its own fresh subdirectory.
 PER_TEST_DIR = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -367,6 +371,27 @@ def test_atomic_write_json_puts_the_temp_file_beside_the_target(
     assert target.read_bytes() == b'{\n  "a": 1\n}'
 
 
+def test_atomic_write_json_interrupted_right_after_the_rename(tmp_path: Path) -> None:
+    # A Ctrl-C that lands between the rename and the end of the write: the new file is complete, the
+    # interrupt reaches the caller as itself (not as a failed clean-up) and no temp file is left.
+    target = tmp_path / "m.json"
+    target.write_bytes(OLD)
+
+    def interrupt_when_replace_returns(frame: object, event: str, arg: object) -> None:
+        if event == "c_return" and arg is os.replace:
+            sys.setprofile(None)
+            raise KeyboardInterrupt
+
+    sys.setprofile(interrupt_when_replace_returns)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            atomic_write_json(target, {"a": 1})
+    finally:
+        sys.setprofile(None)
+    assert target.read_bytes() == b'{\n  "a": 1\n}'
+    assert os.listdir(tmp_path) == ["m.json"]
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
@@ -397,3 +422,30 @@ def test_atomic_write_json_failure_keeps_old_bytes(
         atomic_write_json(target, {**payload, "\x00bad": before + "\udfff" + after})
     assert target.read_bytes() == old
     assert os.listdir(directory) == ["m.json"]
+
+
+@needs_inotify
+def test_atomic_write_json_stages_in_a_hidden_temp_file_named_after_the_target(tmp_path: Path) -> None:
+    # Directory scanners skip dot-files and *.tmp: the half-written file must never look like a sidecar.
+    with watch_directory(tmp_path) as events:
+        atomic_write_json(tmp_path / "m.metadata.json", {"a": 1})
+    assert len(events.created) == 1
+    assert re.fullmatch(r"\.m\.metadata\.json\.[a-z0-9_]{8}\.tmp", events.created[0])
+    assert events.moved_from == events.created
+    assert events.moved_to == ["m.metadata.json"]
+
+
+@pytest.fixture
+def ascii_locale() -> object:
+    previous = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_CTYPE, previous)
+
+
+def test_atomic_write_json_writes_utf8_whatever_the_locale(tmp_path: Path, ascii_locale: object) -> None:
+    target = tmp_path / "m.json"
+    atomic_write_json(target, {"name": "caf\u00e9 \u2764"}, indent=None)
+    assert target.read_bytes() == b'{"name": "caf\xc3\xa9 \xe2\x9d\xa4"}'
