@@ -11,7 +11,7 @@ import sys
 import click
 
 from gate import __version__
-from gate.exit_code import ExitCode, GateError
+from gate.exit_code import GateError
 
 
 class GateGroup(click.Group):
