@@ -44,3 +44,50 @@ def _profile() -> str:
 
 
 settings.load_profile(_profile())
+
+
+# --- download services: a real local HTTP server and injected time -----------------------------
+
+import pytest  # noqa: E402
+
+from tests.fakes import FakeClock, RecordingSleep  # noqa: E402
+from tests.http_server import LocalServer  # noqa: E402
+
+
+@pytest.fixture
+async def http_server():
+    """A scripted HTTP server on 127.0.0.1 for the duration of one test."""
+    server = LocalServer()
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def sleeps() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+async def make_downloader(clock, sleeps):
+    """Builds real Downloaders (fake clock and sleep, empty env by default) and closes them afterwards."""
+    from py.services.downloader import Downloader
+
+    made = []
+
+    def build(settings=None, **kwargs):
+        kwargs.setdefault("clock", clock)
+        kwargs.setdefault("sleep", sleeps)
+        kwargs.setdefault("env", {})
+        downloader = Downloader(settings or {}, **kwargs)
+        made.append(downloader)
+        return downloader
+
+    yield build
+    for downloader in made:
+        await downloader.close()
