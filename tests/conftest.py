@@ -91,3 +91,30 @@ async def make_downloader(clock, sleeps):
     yield build
     for downloader in made:
         await downloader.close()
+
+
+@pytest.fixture
+def libraries():
+    from tests.fakes import MemoryLibrary
+
+    return {"lora": MemoryLibrary(), "checkpoint": MemoryLibrary(), "embedding": MemoryLibrary()}
+
+
+@pytest.fixture
+def make_manager(make_downloader, libraries, clock, sleeps):
+    """Builds a DownloadManager over a real Downloader and in-memory libraries."""
+    from py.services.download_manager import DownloadManager
+    from tests.fakes import StaticMetadataProvider
+
+    def build(versions=None, settings=None, *, provider=None, downloader=None, **kwargs):
+        return DownloadManager(
+            settings=settings or {},
+            downloader=downloader or make_downloader(chunk_size=kwargs.pop("chunk_size", 256)),
+            metadata_provider=provider or StaticMetadataProvider(versions),
+            libraries=libraries,
+            clock=clock,
+            sleep=sleeps,
+            **kwargs,
+        )
+
+    return build
