@@ -629,7 +629,6 @@ class DownloadManager:
             await self._wait_while_paused(record, control)
 
             tracker = self._tracker(record, control, callback)
-            error = "Failed to download file"
             for url in urls:
                 ok, message = await self._downloader.download_file(
                     url,
@@ -640,13 +639,12 @@ class DownloadManager:
                 )
                 if ok:
                     break
-                error = message or error
                 _unlink(save_path)
             else:
                 # Keep the .part: a later request resumes from it. The sidecar and preview go.
                 _unlink(sidecar_path(save_path))
                 _unlink(preview)
-                return _failure(error)
+                return _failure(message)
 
             if zipfile.is_zipfile(save_path):
                 extensions = EXTENSIONS_BY_MODEL_TYPE[model_type]
