@@ -45,7 +45,6 @@ CANCEL_WAIT = 2.0
 DELETE_ATTEMPTS = 5
 DELETE_DELAY = 0.1
 MIN_RECONNECT_IDLE = 30.0
-ACTIVE_STATUSES = frozenset({"queued", "waiting", "downloading", "paused", "cancelling"})
 LIBRARY_ORDER = ("lora", "checkpoint", "embedding")
 PURCHASE_HINT = "Please ensure you have purchased access on Civitai and that your API key is set."
 NOT_FOUND = {"success": False, "error": "Download task not found"}
@@ -556,14 +555,13 @@ class DownloadManager:
         await dispatch_progress(callback, progress, snapshot)
 
     def _tracker(self, record: dict[str, Any], control: DownloadStreamControl, callback: Any):
-        async def track(percent: float, snapshot: Any = None) -> None:
+        async def track(percent: float, snapshot: Any) -> None:
             overall = min(100, max(0, round(3 + 0.97 * percent)))
-            if snapshot is not None:
-                record["bytes_downloaded"] = snapshot.bytes_downloaded
-                record["total_bytes"] = snapshot.total_bytes
-                record["bytes_per_second"] = snapshot.bytes_per_second
-                record["last_progress_timestamp"] = snapshot.timestamp
-                control.mark_progress(snapshot.timestamp)
+            record["bytes_downloaded"] = snapshot.bytes_downloaded
+            record["total_bytes"] = snapshot.total_bytes
+            record["bytes_per_second"] = snapshot.bytes_per_second
+            record["last_progress_timestamp"] = snapshot.timestamp
+            control.mark_progress(snapshot.timestamp)
             await self._report(record, callback, overall, snapshot)
 
         return track
@@ -701,23 +699,18 @@ class DownloadManager:
     # -- control ------------------------------------------------------------------------------
 
     def _lookup(self, download_id: str) -> dict[str, Any] | None:
-        record = self._active_downloads.get(download_id)
-        if record is None:
+        # A download has a task from submission until its result is returned, so a record without
+        # one is history (completed, failed...) and can no longer be cancelled or skipped.
+        if download_id not in self._download_tasks:
             return None
-        if download_id not in self._download_tasks and record["status"] not in ACTIVE_STATUSES:
-            return None
-        return record
+        return self._active_downloads.get(download_id)
 
     async def _stop_task(self, download_id: str) -> None:
-        task = self._download_tasks.get(download_id)
-        control = self._pause_events.get(download_id)
-        if task is not None:
-            task.cancel()
-        if control is not None:
-            # A paused transfer must wake up to see the cancellation.
-            control.resume()
-        if task is not None:
-            await asyncio.wait({task}, timeout=CANCEL_WAIT)
+        task = self._download_tasks[download_id]
+        task.cancel()
+        # A paused transfer must wake up to see the cancellation.
+        self._pause_events[download_id].resume()
+        await asyncio.wait({task}, timeout=CANCEL_WAIT)
 
     async def _delete(self, path: str) -> None:
         for attempt in range(1, DELETE_ATTEMPTS + 1):
@@ -747,8 +740,7 @@ class DownloadManager:
         for path in artefacts:
             if path:
                 await self._delete(path)
-        if record["status"] == "cancelling":
-            self._finish(record, "cancelled")
+        self._finish(record, "cancelled")
         self._download_tasks.pop(download_id, None)
         self._pause_events.pop(download_id, None)
         return {"success": True, "message": "Download cancelled successfully"}
@@ -786,9 +778,7 @@ class DownloadManager:
         control.resume(
             force_reconnect=idle is not None and idle >= max(MIN_RECONNECT_IDLE, control.stall_timeout / 2)
         )
-        record = self._active_downloads.get(download_id)
-        if record is not None and record["status"] == "paused":
-            record["status"] = "downloading"
+        self._active_downloads[download_id]["status"] = "downloading"
         return {"success": True, "message": "Download resumed successfully"}
 
     async def get_active_downloads(self) -> dict[str, Any]:

@@ -1035,3 +1035,14 @@ async def test_zip_without_model_files_fails_and_cleans_up(http_server, make_man
     }
     assert os.listdir(tmp_path) == []
     assert libraries["embedding"].added == []
+
+
+async def test_model_id_alone_downloads_the_version_it_names(http_server, make_manager, libraries, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    provider = StaticMetadataProvider({101: make_version(url)})
+
+    result = await make_manager(provider=provider).download_from_civitai(model_id=11, save_dir=str(tmp_path))
+
+    assert result["success"] is True
+    assert provider.calls == [(11, None)]
+    assert libraries["lora"].added[0][0]["civitai"]["id"] == 101

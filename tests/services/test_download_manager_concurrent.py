@@ -362,3 +362,42 @@ async def test_expired_records_are_dropped_when_a_new_download_starts(
     await manager.download_from_civitai(model_version_id=102, save_dir=str(tmp_path), download_id="b")
 
     assert list(manager._active_downloads) == ["b"]
+
+
+async def test_cancel_retries_a_deletion_that_fails_once(http_server, make_manager, clock, sleeps, tmp_path):
+    manager, task, rest = await start_paused_download(http_server, make_manager, clock, tmp_path)
+    part = tmp_path / "cute_style.safetensors.part"
+    part.unlink()
+    part.mkdir()  # os.remove fails on a folder: the first attempt is refused
+
+    def turn_folder_into_file(delay):
+        part.rmdir()
+        part.write_bytes(b"now a file")
+
+    sleeps.hook = turn_folder_into_file
+
+    assert await manager.cancel_download("d") == {
+        "success": True,
+        "message": "Download cancelled successfully",
+    }
+    assert sleeps.delays == [0.1]
+    assert not part.exists()
+    await task
+
+
+async def test_cancel_gives_up_on_an_undeletable_path_after_five_attempts(
+    http_server, make_manager, clock, sleeps, tmp_path, caplog
+):
+    manager, task, rest = await start_paused_download(http_server, make_manager, clock, tmp_path)
+    part = tmp_path / "cute_style.safetensors.part"
+    part.unlink()
+    part.mkdir()
+
+    assert await manager.cancel_download("d") == {
+        "success": True,
+        "message": "Download cancelled successfully",
+    }
+    assert sleeps.delays == [0.1] * 4
+    assert part.is_dir()
+    assert f"Could not delete {part}" in caplog.text
+    await task
