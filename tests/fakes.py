@@ -119,3 +119,13 @@ def make_version(
         "images": images or [],
         **(extra or {}),
     }
+
+
+class ScriptedClock:
+    """Returns the given times in order, then keeps returning the last one."""
+
+    def __init__(self, times: list[float]) -> None:
+        self.times = list(times)
+
+    def __call__(self) -> float:
+        return self.times.pop(0) if len(self.times) > 1 else self.times[0]

@@ -370,7 +370,6 @@ class Downloader:
 
     async def _recreate_session(self) -> None:
         old = self._session
-        self._session = None
         try:
             new = self._session_factory()
         except BaseException:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import email.utils
+import os
 import ssl
 
 import aiohttp
@@ -27,7 +28,7 @@ from py.services.downloader import (
     stall_timeout_from,
 )
 from py.services.errors import RateLimitError
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, ScriptedClock
 from tests.http_server import Redirect, Serve, Status
 
 BODY = bytes(range(256)) * 4  # 1024 bytes, every offset distinguishable
@@ -961,3 +962,119 @@ def test_ssl_certificate_errors_are_recognised():
 )
 def test_host_scope(url, scope):
     assert host_scope(url) == scope
+
+
+async def test_speed_window_keeps_a_sample_exactly_five_seconds_old(http_server, make_downloader, tmp_path):
+    url = http_server.route("/m.bin", Serve(BODY[:192]))
+    reports: list[DownloadProgress] = []
+    # Calls: session created, meter started, one per 64-byte chunk, final report.
+    clock = ScriptedClock([0.0, 0.0, 1.0, 2.0, 6.0, 7.0])
+
+    ok, _ = await make_downloader(clock=clock, chunk_size=64).download_file(
+        url, tmp_path / "m.bin", lambda p, s: reports.append(s)
+    )
+
+    assert ok
+    assert [(r.timestamp, r.bytes_downloaded, r.bytes_per_second) for r in reports] == [
+        (1.0, 64, 0.0),
+        (2.0, 128, 64.0),
+        (6.0, 192, 25.6),
+        (7.0, 192, 0.0),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content_range", "total"),
+    [("bytes 24-1023/*", 1024), ("bytes 24-1023", 1024), ("bytes 24-1023/ 2048", 2048)],
+    ids=["unknown-total", "no-slash", "spaced-total"],
+)
+async def test_unusual_content_range_totals(http_server, make_downloader, tmp_path, content_range, total):
+    url = http_server.route(
+        "/m.bin", Serve(BODY, omit_content_range=True, headers={"Content-Range": content_range})
+    )
+    (tmp_path / "m.bin.part").write_bytes(BODY[:24])
+    reports = []
+
+    ok, message = await make_downloader(env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "0"}).download_file(
+        url, tmp_path / "m.bin", lambda p, s: reports.append(s)
+    )
+
+    if total == 1024:
+        assert (ok, reports[-1].total_bytes) == (True, 1024)
+    else:
+        assert (ok, message) == (False, "File size mismatch. Expected: 2048, Got: 1024")
+
+
+async def test_206_with_neither_content_range_nor_length(http_server, make_downloader, tmp_path):
+    url = http_server.route("/m.bin", Serve(BODY, omit_content_range=True, chunked=True))
+    (tmp_path / "m.bin.part").write_bytes(BODY[:24])
+
+    result = await make_downloader().download_file(url, tmp_path / "m.bin")
+
+    assert result == (True, str(tmp_path / "m.bin"))
+    assert (tmp_path / "m.bin").read_bytes() == BODY
+
+
+async def test_socks_settings_with_a_custom_session_are_not_sent_per_request(
+    http_server, make_downloader, tmp_path
+):
+    url = http_server.route("/m.bin", Serve(BODY))
+    settings = {"proxy_enabled": True, "proxy_host": "127.0.0.1", "proxy_port": 1080, "proxy_type": "socks5"}
+
+    ok, _ = await make_downloader(settings, session_factory=aiohttp.ClientSession).download_file(
+        url, tmp_path / "m.bin"
+    )
+
+    assert ok
+    assert len(http_server.requests) == 1
+
+
+async def test_proxy_username_without_password(http_server, make_downloader, tmp_path):
+    http_server.route("/m.bin", Serve(BODY))
+    port = http_server.url("/").split(":")[2].rstrip("/")
+    settings = {
+        "proxy_enabled": True,
+        "proxy_host": "127.0.0.1",
+        "proxy_port": port,
+        "proxy_username": "user",
+    }
+
+    ok, _ = await make_downloader(settings).download_file("http://models.invalid/m.bin", tmp_path / "m.bin")
+
+    assert ok
+    assert http_server.requests[0].headers["Proxy-Authorization"] == "Basic dXNlcjo="
+
+
+async def test_relative_save_path_in_the_working_directory(
+    http_server, make_downloader, tmp_path, monkeypatch
+):
+    url = http_server.route("/m.bin", Serve(BODY))
+    monkeypatch.chdir(tmp_path)
+
+    result = await make_downloader().download_file(url, "m.bin")
+
+    assert result == (True, "m.bin")
+    assert os.listdir(tmp_path) == ["m.bin"]
+
+
+async def test_failed_resume_keeps_an_existing_target(http_server, make_downloader, tmp_path):
+    url = http_server.route("/m.bin", Serve(BODY, disconnect_after=100))
+    (tmp_path / "m.bin").write_bytes(b"previous version")
+
+    ok, _ = await make_downloader(env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "0"}).download_file(
+        url, tmp_path / "m.bin"
+    )
+
+    assert not ok
+    assert (tmp_path / "m.bin").read_bytes() == b"previous version"
+    assert (tmp_path / "m.bin.part").read_bytes() == BODY[:100]
+
+
+async def test_each_chunk_marks_progress_on_the_control(http_server, make_downloader, tmp_path):
+    url = http_server.route("/m.bin", Serve(BODY))
+    control = DownloadStreamControl(stall_timeout=60, clock=FakeClock(start=500.0, step=1.0))
+
+    ok, _ = await make_downloader(chunk_size=256).download_file(url, tmp_path / "m.bin", pause_event=control)
+
+    assert ok
+    assert control.last_progress_timestamp == 503.0
