@@ -62,3 +62,35 @@ CIVITAI_DOWNLOAD_PREFIXES: tuple[str, ...] = (
 
 SHA256_CHUNK_SIZE = 4 * 1024 * 1024
 AUTOV2_LENGTH = 10
+
+# CivitAI model types (lowercased) the downloader accepts, and the library each one goes to.
+MODEL_TYPE_BY_CIVITAI_TYPE: dict[str, str] = {
+    "checkpoint": "checkpoint",
+    "lora": "lora",
+    "locon": "lora",
+    "dora": "lora",
+    "textualinversion": "embedding",
+}
+
+# Base models a user may choose to skip when downloading.
+SUPPORTED_DOWNLOAD_SKIP_BASE_MODELS: frozenset[str] = frozenset(
+    {
+        "SD 1.4",
+        "SD 1.5",
+        "SD 2.0",
+        "SD 2.1",
+        "SDXL 1.0",
+        "Pony",
+        "Illustrious",
+        "NoobAI",
+        "Flux.1 D",
+        "Flux.1 S",
+        "SD 3",
+        "SD 3.5",
+        "Hunyuan Video",
+        "Wan Video",
+    }
+)
+
+# CivitAI nsfwLevel bit per content rating, used to pick a preview below the blur threshold.
+NSFW_LEVELS: dict[str, int] = {"PG": 1, "PG13": 2, "R": 4, "X": 8, "XXX": 16}

@@ -75,3 +75,33 @@ def calculate_recipe_fingerprint(loras: Iterable[Mapping[str, Any]] | None) -> s
             continue
         parts.append((key, _strength(entry)))
     return "|".join(f"{key}:{strength!r}" for key, strength in sorted(parts))
+
+
+def render_path_template(
+    template: str | None,
+    fields: Mapping[str, str | None],
+    model_type: str,
+    mappings: Mapping[str, str] | None = None,
+) -> str:
+    """Relative folder of a download from a template such as ``{base_model}/{first_tag}``.
+
+    Separators are tidied (no leading, trailing or doubled ``/``). ``..`` is deliberately left in:
+    the caller's containment check rejects it, so a bad template fails loudly instead of being
+    silently rewritten into another folder.
+    """
+    if not template:
+        return ""
+    base_model = fields.get("base_model") or ""
+    values = {
+        "base_model": (mappings or {}).get(base_model, base_model),
+        "first_tag": fields.get("first_tag") or "no tags",
+        "author": fields.get("author") or "Anonymous",
+        "model_name": sanitize_folder_name(fields.get("model_name")),
+        "version_name": sanitize_folder_name(fields.get("version_name")),
+    }
+    path = template
+    for key, value in values.items():
+        path = path.replace("{" + key + "}", value)
+    if model_type == "embedding":
+        path = path.replace(" ", "_")
+    return "/".join(part for part in path.split("/") if part)
