@@ -1,0 +1,427 @@
+"""PersistentModelCache: the model cache of one library kept in SQLite between runs.
+
+A save writes only the difference with what is stored, so saving unchanged data changes no row.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from py.services.sqlite_database import Column, SqliteDatabase, ensure_table, table_columns
+from py.utils.cache_paths import DEFAULT_LIBRARY, CachePaths, CacheType, default_settings_dir
+
+logger = logging.getLogger(__name__)
+
+DISABLE_ENV = "LORA_MANAGER_DISABLE_PERSISTENT_CACHE"
+DB_PATH_ENV = "LORA_MANAGER_CACHE_DB"
+
+
+# Columns of `models` after (model_type, file_path), in storage order.
+MODEL_COLUMNS: tuple[Column, ...] = (
+    Column("file_name", "TEXT", ""),
+    Column("model_name", "TEXT", ""),
+    Column("folder", "TEXT", ""),
+    Column("size", "INTEGER", 0),
+    Column("modified", "REAL", 0.0),
+    Column("sha256", "TEXT", ""),
+    Column("autov3", "TEXT"),  # NULL: not computed yet; "": computed, unavailable
+    Column("base_model", "TEXT", ""),
+    Column("preview_url", "TEXT", ""),
+    Column("preview_nsfw_level", "INTEGER", 0),
+    Column("from_civitai", "INTEGER", True, is_bool=True),
+    Column("favorite", "INTEGER", False, is_bool=True),
+    Column("notes", "TEXT", ""),
+    Column("usage_tips", "TEXT", ""),
+    Column("metadata_source", "TEXT"),
+    Column("civitai_id", "INTEGER"),
+    Column("civitai_model_id", "INTEGER"),
+    Column("civitai_model_type", "TEXT"),
+    Column("civitai_name", "TEXT"),
+    Column("civitai_creator_username", "TEXT"),
+    Column("trained_words", "TEXT"),
+    Column("license_flags", "INTEGER DEFAULT 127", 127),
+    Column("civitai_deleted", "INTEGER", False, is_bool=True),
+    Column("skip_metadata_refresh", "INTEGER", False, is_bool=True),
+    Column("exclude", "INTEGER", False, is_bool=True),
+    Column("db_checked", "INTEGER", False, is_bool=True),
+    Column("last_checked_at", "REAL", 0.0),
+    Column("hash_status", "TEXT DEFAULT 'completed'", "completed"),
+    Column("hf_url", "TEXT", ""),
+)
+_CIVITAI_COLUMNS = frozenset(
+    {
+        "civitai_id",
+        "civitai_model_id",
+        "civitai_model_type",
+        "civitai_name",
+        "civitai_creator_username",
+        "trained_words",
+    }
+)
+_COLUMN_NAMES = [column.name for column in MODEL_COLUMNS]
+
+# (table, columns after model_type, primary key)
+_SIDE_TABLES = (
+    ("model_tags", ("file_path", "tag"), "model_type, file_path, tag"),
+    ("hash_index", ("sha256", "file_path"), "model_type, sha256, file_path"),
+    ("autov3_index", ("autov3", "file_path"), "model_type, autov3, file_path"),
+    ("excluded_models", ("file_path",), "model_type, file_path"),
+)
+
+
+def _init_schema(conn: sqlite3.Connection) -> None:
+    columns = [("model_type", "TEXT NOT NULL"), ("file_path", "TEXT NOT NULL")]
+    columns += [(column.name, column.decl) for column in MODEL_COLUMNS]
+    ensure_table(conn, "models", columns, "model_type, file_path")
+    for table, names, key in _SIDE_TABLES:
+        ensure_table(
+            conn, table, [("model_type", "TEXT NOT NULL")] + [(n, "TEXT NOT NULL") for n in names], key
+        )
+
+
+@dataclass
+class PersistedCacheData:
+    raw_data: list[dict[str, Any]] = field(default_factory=list)
+    hash_rows: list[tuple[str, str]] = field(default_factory=list)
+    excluded_models: list[str] = field(default_factory=list)
+    autov3_hash_rows: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _civitai_values(item: Mapping[str, Any]) -> dict[str, Any]:
+    civitai = item.get("civitai")
+    if not isinstance(civitai, Mapping):
+        return dict.fromkeys(_CIVITAI_COLUMNS)
+    model = civitai.get("model")
+    creator = civitai.get("creator")
+    words = civitai.get("trainedWords")
+    return {
+        "civitai_id": civitai.get("id"),
+        "civitai_model_id": civitai.get("modelId"),
+        "civitai_model_type": model.get("type") if isinstance(model, Mapping) else None,
+        "civitai_name": civitai.get("name"),
+        "civitai_creator_username": creator.get("username") if isinstance(creator, Mapping) else None,
+        "trained_words": None if words is None else json.dumps(words),
+    }
+
+
+def model_row(item: Mapping[str, Any]) -> tuple[Any, ...]:
+    """The `models` values of a cache entry, in ``MODEL_COLUMNS`` order."""
+    civitai = _civitai_values(item)
+    values = []
+    for column in MODEL_COLUMNS:
+        if column.name in civitai:
+            values.append(civitai[column.name])
+        elif column.is_bool:
+            values.append(int(bool(item.get(column.name, column.default))))
+        else:
+            values.append(item.get(column.name, column.default))
+    return tuple(values)
+
+
+def _decode_words(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return []
+
+
+def item_from_row(row: Mapping[str, Any], tags: list[str]) -> dict[str, Any]:
+    """The cache entry stored in a `models` row (as a mapping of column name to value)."""
+    item: dict[str, Any] = {"file_path": row["file_path"]}
+    for column in MODEL_COLUMNS:
+        value = row.get(column.name, column.default)
+        if column.name in _CIVITAI_COLUMNS or (column.name == "autov3" and value is None):
+            continue
+        item[column.name] = bool(value) if column.is_bool else value
+    civitai: dict[str, Any] = {}
+    for key, name in (("id", "civitai_id"), ("modelId", "civitai_model_id"), ("name", "civitai_name")):
+        if row.get(name) is not None:
+            civitai[key] = row[name]
+    if row.get("civitai_model_type") is not None:
+        civitai["model"] = {"type": row["civitai_model_type"]}
+    if row.get("civitai_creator_username") is not None:
+        civitai["creator"] = {"username": row["civitai_creator_username"]}
+    if row.get("trained_words") is not None:
+        civitai["trainedWords"] = _decode_words(row["trained_words"])
+    if civitai:
+        item["civitai"] = civitai
+    item["tags"] = tags
+    return item
+
+
+def _tag_list(item: Mapping[str, Any]) -> list[str]:
+    tags = item.get("tags") or []
+    return list(dict.fromkeys(str(tag) for tag in tags))
+
+
+def _pairs(index: Mapping[str, Any] | None) -> set[tuple[str, str]]:
+    """``{key: [paths]}`` (or ``{key: path}``) as a set of (key, path) rows."""
+    pairs: set[tuple[str, str]] = set()
+    for key, paths in (index or {}).items():
+        for path in [paths] if isinstance(paths, str) else paths:
+            pairs.add((key, path))
+    return pairs
+
+
+class PersistentModelCache:
+    """SQLite copy of the model caches of one library, one partition per model type."""
+
+    _instances: ClassVar[dict[str, PersistentModelCache]] = {}
+    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        library_name: str = DEFAULT_LIBRARY,
+        db_path: str | os.PathLike[str] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        cache_paths: CachePaths | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self.library_name = library_name or DEFAULT_LIBRARY
+        self.enabled = env.get(DISABLE_ENV) != "1"
+        self._db: SqliteDatabase | None = None
+        if self.enabled:
+            paths = cache_paths or CachePaths(default_settings_dir(env))
+            path = db_path or paths.database_path(CacheType.MODEL, self.library_name, env.get(DB_PATH_ENV))
+            self._db = SqliteDatabase(path, _init_schema)
+
+    @classmethod
+    def get_default(cls, library_name: str | None = None, **kwargs: Any) -> PersistentModelCache:
+        """The shared instance of a library (created on first use, once even under threads)."""
+        name = library_name or DEFAULT_LIBRARY
+        with cls._instances_lock:
+            if name not in cls._instances:
+                cls._instances[name] = cls(name, **kwargs)
+            return cls._instances[name]
+
+    @classmethod
+    def clear_instances(cls) -> None:
+        with cls._instances_lock:
+            cls._instances.clear()
+
+    @property
+    def db_path(self) -> str | None:
+        return None if self._db is None else self._db.path
+
+    @property
+    def last_changes(self) -> int:
+        """Rows inserted, updated or deleted by the last successful write."""
+        return 0 if self._db is None else self._db.last_changes
+
+    # -- reading ---------------------------------------------------------------
+
+    def load_cache(self, model_type: str) -> PersistedCacheData | None:
+        """What was saved for ``model_type``; None when nothing was, or the file cannot be read."""
+        if self._db is None or not self._db.exists():
+            return None
+        try:
+            with self._db.reading() as conn:
+                return _load(conn, model_type)
+        except sqlite3.Error as exc:
+            logger.warning("Could not load model cache %s: %s", self._db.path, exc)
+            return None
+
+    def get_models_missing_autov3(self, model_type: str) -> list[str]:
+        """Files hashed with sha256 whose autov3 was never computed."""
+        if self._db is None or not self._db.exists():
+            return []
+        query = (
+            "SELECT file_path FROM models WHERE model_type = ? AND sha256 IS NOT NULL AND sha256 != ''"
+            " AND autov3 IS NULL ORDER BY rowid"
+        )
+        try:
+            with self._db.reading() as conn:
+                return [row[0] for row in conn.execute(query, (model_type,))]
+        except sqlite3.Error as exc:
+            logger.warning("Could not read model cache %s: %s", self._db.path, exc)
+            return []
+
+    # -- writing ---------------------------------------------------------------
+
+    def save_cache(
+        self,
+        model_type: str,
+        raw_data: Iterable[Mapping[str, Any]],
+        hash_index: Mapping[str, Any] | None,
+        excluded_models: Iterable[str] | None,
+        autov3_hash_index: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Make the stored partition equal to the arguments, touching only rows that differ."""
+        if self._db is None:
+            return False
+        items = {item["file_path"]: item for item in raw_data if item.get("file_path")}
+        if autov3_hash_index is None:
+            autov3_rows = {(item["autov3"], path) for path, item in items.items() if item.get("autov3")}
+        else:
+            autov3_rows = _pairs(autov3_hash_index)
+        hash_rows = {(sha.lower(), path) for sha, path in _pairs(hash_index)}
+        excluded = {(path,) for path in excluded_models or ()}
+
+        def work(conn: sqlite3.Connection) -> None:
+            _sync_models(conn, model_type, items)
+            _sync_tags(conn, model_type, items)
+            _sync_set(conn, "hash_index", ("sha256", "file_path"), model_type, hash_rows)
+            _sync_set(conn, "autov3_index", ("autov3", "file_path"), model_type, autov3_rows)
+            _sync_set(conn, "excluded_models", ("file_path",), model_type, excluded)
+
+        return self._write(work)
+
+    def update_single_model(
+        self, model_type: str, new_item: Mapping[str, Any], old_item: Mapping[str, Any] | None = None
+    ) -> bool:
+        """Store one entry; ``old_item`` is what it replaces (possibly at another path)."""
+        path = new_item.get("file_path")
+        if self._db is None or not path:
+            return False
+        old = old_item or {}
+        old_path = old.get("file_path") or path
+
+        def work(conn: sqlite3.Connection) -> None:
+            for stale in {path, old_path}:
+                conn.execute("DELETE FROM models WHERE model_type = ? AND file_path = ?", (model_type, stale))
+                conn.execute(
+                    "DELETE FROM model_tags WHERE model_type = ? AND file_path = ?", (model_type, stale)
+                )
+            _insert_model(conn, model_type, path, model_row(new_item))
+            _insert_tags(conn, model_type, path, _tag_list(new_item))
+            for table, key in (("hash_index", "sha256"), ("autov3_index", "autov3")):
+                if old.get(key):
+                    conn.execute(
+                        f"DELETE FROM {table} WHERE model_type = ? AND {key} = ? AND file_path = ?",
+                        (model_type, _index_key(key, old[key]), old_path),
+                    )
+                if new_item.get(key):
+                    conn.execute(
+                        f"INSERT OR IGNORE INTO {table} (model_type, {key}, file_path) VALUES (?, ?, ?)",
+                        (model_type, _index_key(key, new_item[key]), path),
+                    )
+
+        return self._write(work)
+
+    def _write(self, work: Any) -> bool:
+        assert self._db is not None
+        try:
+            self._db.write(work)
+        except (sqlite3.Error, OSError) as exc:
+            logger.error("Could not save model cache %s: %s", self._db.path, exc)
+            return False
+        return True
+
+
+def _index_key(key: str, value: str) -> str:
+    return value.lower() if key == "sha256" else value
+
+
+def _insert_model(conn: sqlite3.Connection, model_type: str, path: str, row: tuple[Any, ...]) -> None:
+    placeholders = ", ".join("?" for _ in range(len(row) + 2))
+    conn.execute(
+        f"INSERT INTO models (model_type, file_path, {', '.join(_COLUMN_NAMES)}) VALUES ({placeholders})",
+        (model_type, path, *row),
+    )
+
+
+def _insert_tags(conn: sqlite3.Connection, model_type: str, path: str, tags: list[str]) -> None:
+    conn.executemany(
+        "INSERT INTO model_tags (model_type, file_path, tag) VALUES (?, ?, ?)",
+        [(model_type, path, tag) for tag in tags],
+    )
+
+
+def _sync_models(conn: sqlite3.Connection, model_type: str, items: Mapping[str, Mapping[str, Any]]) -> None:
+    query = f"SELECT file_path, {', '.join(_COLUMN_NAMES)} FROM models WHERE model_type = ?"
+    stored = {row[0]: tuple(row[1:]) for row in conn.execute(query, (model_type,))}
+    conn.executemany(
+        "DELETE FROM models WHERE model_type = ? AND file_path = ?",
+        [(model_type, path) for path in stored if path not in items],
+    )
+    assignments = ", ".join(f"{name} = ?" for name in _COLUMN_NAMES)
+    for path, item in items.items():
+        row = model_row(item)
+        if path not in stored:
+            _insert_model(conn, model_type, path, row)
+        elif stored[path] != row:
+            conn.execute(
+                f"UPDATE models SET {assignments} WHERE model_type = ? AND file_path = ?",
+                (*row, model_type, path),
+            )
+
+
+def _sync_tags(conn: sqlite3.Connection, model_type: str, items: Mapping[str, Mapping[str, Any]]) -> None:
+    """Rewrite the tags of the files whose tag list (order included) changed."""
+    stored: dict[str, list[str]] = {}
+    query = "SELECT file_path, tag FROM model_tags WHERE model_type = ? ORDER BY rowid"
+    for path, tag in conn.execute(query, (model_type,)):
+        stored.setdefault(path, []).append(tag)
+    wanted = {path: _tag_list(item) for path, item in items.items()}
+    for path in stored.keys() | wanted.keys():
+        tags = wanted.get(path, [])
+        if stored.get(path, []) == tags:
+            continue
+        conn.execute("DELETE FROM model_tags WHERE model_type = ? AND file_path = ?", (model_type, path))
+        _insert_tags(conn, model_type, path, tags)
+
+
+def _sync_set(
+    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], model_type: str, wanted: set[tuple]
+) -> None:
+    names = ", ".join(columns)
+    stored = set(conn.execute(f"SELECT {names} FROM {table} WHERE model_type = ?", (model_type,)))
+    match = " AND ".join(f"{name} = ?" for name in columns)
+    conn.executemany(
+        f"DELETE FROM {table} WHERE model_type = ? AND {match}",
+        [(model_type, *row) for row in stored - wanted],
+    )
+    placeholders = ", ".join("?" for _ in columns)
+    conn.executemany(
+        f"INSERT INTO {table} (model_type, {names}) VALUES (?, {placeholders})",
+        [(model_type, *row) for row in sorted(wanted - stored)],
+    )
+
+
+def _load(conn: sqlite3.Connection, model_type: str) -> PersistedCacheData | None:
+    # An older file may lack columns: read those it has, the rest take their defaults.
+    available = set(table_columns(conn, "models"))
+    names = ["file_path"] + [name for name in _COLUMN_NAMES if name in available]
+    query = f"SELECT {', '.join(names)} FROM models WHERE model_type = ? ORDER BY rowid"
+    rows = [dict(zip(names, row, strict=True)) for row in conn.execute(query, (model_type,))]
+    if not rows:
+        return None
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tags: dict[str, list[str]] = {}
+    for path, tag in _rows(conn, tables, "model_tags", "file_path, tag", model_type):
+        tags.setdefault(path, []).append(tag)
+    raw_data = [item_from_row(row, tags.get(row["file_path"], [])) for row in rows]
+    hash_rows = _rows(conn, tables, "hash_index", "sha256, file_path", model_type)
+    if not hash_rows:
+        hash_rows = [(item["sha256"], item["file_path"]) for item in raw_data if item.get("sha256")]
+    excluded = _rows(conn, tables, "excluded_models", "file_path", model_type)
+    autov3_rows = _rows(conn, tables, "autov3_index", "autov3, file_path", model_type)
+    return PersistedCacheData(
+        raw_data=raw_data,
+        hash_rows=hash_rows,
+        excluded_models=[row[0] for row in excluded],
+        autov3_hash_rows=autov3_rows,
+    )
+
+
+def _rows(
+    conn: sqlite3.Connection, tables: set[str], table: str, columns: str, model_type: str
+) -> list[tuple]:
+    """Rows of a side table in insertion order; a table an older file lacks has none."""
+    if table not in tables:
+        return []
+    query = f"SELECT {columns} FROM {table} WHERE model_type = ? ORDER BY rowid"
+    return [tuple(row) for row in conn.execute(query, (model_type,))]
+
+
+def get_persistent_cache(library_name: str | None = None) -> PersistentModelCache:
+    """The shared persistent cache of the active library."""
+    return PersistentModelCache.get_default(library_name)

@@ -1,0 +1,266 @@
+"""PersistentRecipeCache: the recipes of one library kept in SQLite between runs.
+
+Each row remembers the mtime and size of the recipe's JSON file, so a rescan can skip unchanged files.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from py.services.persistent_model_cache import DISABLE_ENV
+from py.services.sqlite_database import Column, SqliteDatabase, ensure_table
+from py.utils.cache_paths import DEFAULT_LIBRARY, CachePaths, CacheType, default_settings_dir
+
+logger = logging.getLogger(__name__)
+
+DB_PATH_ENV = "LORA_MANAGER_RECIPE_CACHE_DB"
+
+RECIPE_COLUMNS: tuple[Column, ...] = (
+    Column("file_path", "TEXT", ""),
+    Column("title", "TEXT", ""),
+    Column("folder", "TEXT", ""),
+    Column("source_path", "TEXT", ""),
+    Column("base_model", "TEXT", ""),
+    Column("fingerprint", "TEXT", ""),
+    Column("created_date", "REAL", 0.0),
+    Column("modified", "REAL", 0.0),
+    Column("favorite", "INTEGER", False, is_bool=True),
+    Column("repair_version", "INTEGER", 0),
+    Column("preview_nsfw_level", "INTEGER", 0),
+    Column("has_workflow", "INTEGER", False, is_bool=True),
+)
+# (recipe key, column, empty value): stored as JSON text.
+JSON_FIELDS: tuple[tuple[str, str, Any], ...] = (
+    ("loras", "loras_json", []),
+    ("checkpoint", "checkpoint_json", {}),
+    ("gen_params", "gen_params_json", {}),
+    ("tags", "tags_json", []),
+)
+# Left out of a loaded recipe when empty, as a scanned recipe would have them.
+_OPTIONAL_KEYS = ("checkpoint", "tags")
+_ALL_COLUMNS = (
+    ["recipe_id", "json_path"]
+    + [column.name for column in RECIPE_COLUMNS]
+    + ["file_mtime", "file_size"]
+    + [name for _, name, _ in JSON_FIELDS]
+)
+
+
+def _init_schema(conn: sqlite3.Connection) -> None:
+    columns = [("recipe_id", "TEXT NOT NULL"), ("json_path", "TEXT")]
+    columns += [(column.name, column.decl) for column in RECIPE_COLUMNS]
+    columns += [("file_mtime", "REAL"), ("file_size", "INTEGER")]
+    columns += [(name, "TEXT") for _, name, _ in JSON_FIELDS]
+    ensure_table(conn, "recipes", columns, "recipe_id")
+    conn.execute("CREATE INDEX IF NOT EXISTS idx_recipes_json_path ON recipes (json_path)")
+    conn.execute("CREATE INDEX IF NOT EXISTS idx_recipes_fingerprint ON recipes (fingerprint)")
+    ensure_table(conn, "cache_metadata", [("key", "TEXT NOT NULL"), ("value", "TEXT")], "key")
+
+
+@dataclass
+class PersistedRecipeData:
+    raw_data: list[dict[str, Any]] = field(default_factory=list)
+    file_stats: dict[str, tuple[float | None, int | None]] = field(default_factory=dict)
+    image_id_map: dict[str, str] = field(default_factory=dict)
+
+
+def _file_stat(json_path: str | None) -> tuple[float | None, int | None]:
+    if not json_path:
+        return None, None
+    try:
+        stat = os.stat(json_path)
+    except OSError:
+        return None, None
+    return stat.st_mtime, stat.st_size
+
+
+def recipe_row(recipe: Mapping[str, Any], json_path: str | None) -> tuple[Any, ...]:
+    """The `recipes` values of a recipe, in ``_ALL_COLUMNS`` order."""
+    values: list[Any] = [str(recipe["id"]), json_path]
+    for column in RECIPE_COLUMNS:
+        value = recipe.get(column.name, column.default)
+        values.append(int(bool(value)) if column.is_bool else value)
+    values.extend(_file_stat(json_path))
+    for key, _, empty in JSON_FIELDS:
+        value = recipe.get(key)
+        values.append(json.dumps(empty if value is None else value))
+    return tuple(values)
+
+
+def _decode(text: str | None, empty: Any) -> Any:
+    """A JSON column; unreadable or of the wrong kind, it is the field's empty value."""
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        value = None
+    return value if isinstance(value, type(empty)) else type(empty)()
+
+
+def recipe_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    recipe: dict[str, Any] = {"id": row["recipe_id"]}
+    for column in RECIPE_COLUMNS:
+        value = row[column.name]
+        recipe[column.name] = bool(value) if column.is_bool else value
+    for key, name, empty in JSON_FIELDS:
+        value = _decode(row[name], empty)
+        if value or key not in _OPTIONAL_KEYS:
+            recipe[key] = value
+    return recipe
+
+
+class PersistentRecipeCache:
+    """SQLite copy of one library's recipes and its image-id map."""
+
+    _instances: ClassVar[dict[str, PersistentRecipeCache]] = {}
+    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        library_name: str = DEFAULT_LIBRARY,
+        db_path: str | os.PathLike[str] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        cache_paths: CachePaths | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self.library_name = library_name or DEFAULT_LIBRARY
+        self.enabled = env.get(DISABLE_ENV) != "1"
+        self._db: SqliteDatabase | None = None
+        if self.enabled:
+            paths = cache_paths or CachePaths(default_settings_dir(env))
+            path = db_path or paths.database_path(CacheType.RECIPE, self.library_name, env.get(DB_PATH_ENV))
+            self._db = SqliteDatabase(path, _init_schema)
+
+    @classmethod
+    def get_default(cls, library_name: str | None = None, **kwargs: Any) -> PersistentRecipeCache:
+        name = library_name or DEFAULT_LIBRARY
+        with cls._instances_lock:
+            if name not in cls._instances:
+                cls._instances[name] = cls(name, **kwargs)
+            return cls._instances[name]
+
+    @classmethod
+    def clear_instances(cls) -> None:
+        with cls._instances_lock:
+            cls._instances.clear()
+
+    @property
+    def db_path(self) -> str | None:
+        return None if self._db is None else self._db.path
+
+    @property
+    def last_changes(self) -> int:
+        return 0 if self._db is None else self._db.last_changes
+
+    # -- reading ---------------------------------------------------------------
+
+    def _read(self, work: Any, neutral: Any) -> Any:
+        if self._db is None or not self._db.exists():
+            return neutral
+        try:
+            with self._db.reading() as conn:
+                return work(conn)
+        except sqlite3.Error as exc:
+            logger.warning("Could not read recipe cache %s: %s", self._db.path, exc)
+            return neutral
+
+    def load_cache(self) -> PersistedRecipeData | None:
+        """The saved recipes, or None when there are none or the file cannot be read."""
+
+        def work(conn: sqlite3.Connection) -> PersistedRecipeData | None:
+            cursor = conn.execute(f"SELECT {', '.join(_ALL_COLUMNS)} FROM recipes ORDER BY rowid")
+            rows = [dict(zip(_ALL_COLUMNS, row, strict=True)) for row in cursor]
+            if not rows:
+                return None
+            return PersistedRecipeData(
+                raw_data=[recipe_from_row(row) for row in rows],
+                file_stats=_stats(rows),
+                image_id_map=_image_id_map(conn),
+            )
+
+        return self._read(work, None)
+
+    def get_file_stats(self) -> dict[str, tuple[float | None, int | None]]:
+        def work(conn: sqlite3.Connection) -> dict[str, tuple[float | None, int | None]]:
+            cursor = conn.execute("SELECT json_path, file_mtime, file_size FROM recipes ORDER BY rowid")
+            return _stats(
+                [dict(zip(("json_path", "file_mtime", "file_size"), row, strict=True)) for row in cursor]
+            )
+
+        return self._read(work, {})
+
+    def get_indexed_recipe_ids(self) -> set[str]:
+        return self._read(
+            lambda conn: {row[0] for row in conn.execute("SELECT recipe_id FROM recipes")}, set()
+        )
+
+    def get_recipe_count(self) -> int:
+        return self._read(lambda conn: conn.execute("SELECT COUNT(*) FROM recipes").fetchone()[0], 0)
+
+    # -- writing ---------------------------------------------------------------
+
+    def _write(self, work: Any) -> bool:
+        if self._db is None:
+            return False
+        try:
+            self._db.write(work)
+        except (sqlite3.Error, OSError) as exc:
+            logger.error("Could not save recipe cache %s: %s", self._db.path, exc)
+            return False
+        return True
+
+    def save_cache(
+        self,
+        recipes: Iterable[Mapping[str, Any]],
+        json_paths: Mapping[Any, str] | None = None,
+        image_id_map: Mapping[Any, Any] | None = None,
+    ) -> bool:
+        """Replace every stored recipe with ``recipes`` (those without an id are skipped)."""
+        paths = {str(key): value for key, value in (json_paths or {}).items()}
+        rows = [recipe_row(r, paths.get(str(r["id"]))) for r in recipes if r.get("id") not in (None, "")]
+
+        def work(conn: sqlite3.Connection) -> None:
+            conn.execute("DELETE FROM recipes")
+            conn.executemany(_UPSERT, rows)
+            if image_id_map is not None:
+                _store_image_id_map(conn, image_id_map)
+
+        return self._write(work)
+
+    def update_recipe(self, recipe: Mapping[str, Any], json_path: str | None = None) -> bool:
+        if recipe.get("id") in (None, ""):
+            return False
+        row = recipe_row(recipe, json_path)
+        return self._write(lambda conn: conn.execute(_UPSERT, row))
+
+    def remove_recipe(self, recipe_id: Any) -> bool:
+        return self._write(
+            lambda conn: conn.execute("DELETE FROM recipes WHERE recipe_id = ?", (str(recipe_id),))
+        )
+
+    def save_image_id_map(self, image_id_map: Mapping[Any, Any]) -> bool:
+        return self._write(lambda conn: _store_image_id_map(conn, image_id_map))
+
+
+_UPSERT = f"INSERT OR REPLACE INTO recipes ({', '.join(_ALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _ALL_COLUMNS)})"
+
+
+def _stats(rows: list[dict[str, Any]]) -> dict[str, tuple[float | None, int | None]]:
+    return {row["json_path"]: (row["file_mtime"], row["file_size"]) for row in rows if row["json_path"]}
+
+
+def _store_image_id_map(conn: sqlite3.Connection, image_id_map: Mapping[Any, Any]) -> None:
+    payload = json.dumps({str(key): str(value) for key, value in image_id_map.items()})
+    conn.execute("INSERT OR REPLACE INTO cache_metadata (key, value) VALUES ('image_id_map', ?)", (payload,))
+
+
+def _image_id_map(conn: sqlite3.Connection) -> dict[str, str]:
+    row = conn.execute("SELECT value FROM cache_metadata WHERE key = 'image_id_map'").fetchone()
+    return _decode(row[0] if row else None, {})

@@ -1,0 +1,136 @@
+"""SqliteDatabase: one cache file shared by threads and tasks without "database is locked".
+
+Writers are serialised and take the write lock up front; a corrupt file is moved aside, never deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_SECONDS = 30.0
+_CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+_COMPANIONS = ("-wal", "-shm")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A stored field: its SQL declaration and the value an entry without it gets."""
+
+    name: str
+    decl: str
+    default: Any = None
+    is_bool: bool = False
+
+
+def is_corrupt(exc: sqlite3.Error) -> bool:
+    """True for "not a database" and "malformed" errors (extended codes included)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _CORRUPT_CODES
+
+
+def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
+
+
+def ensure_table(conn: sqlite3.Connection, table: str, columns: list[tuple[str, str]], key: str) -> None:
+    """Create ``table``, or add the columns an older version of it lacks."""
+    spec = ", ".join(f"{name} {decl}" for name, decl in columns)
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({spec}, PRIMARY KEY ({key}))")
+    existing = set(table_columns(conn, table))
+    for name, decl in columns:
+        if name not in existing:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {decl}")
+
+
+class SqliteDatabase:
+    """A SQLite file in WAL mode; ``init_schema`` runs inside every write transaction."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        init_schema: Callable[[sqlite3.Connection], None],
+        busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    ) -> None:
+        self.path = os.fspath(path)
+        self._init_schema = init_schema
+        self._busy_timeout = busy_timeout
+        self._write_lock = threading.Lock()
+        self.last_changes = 0
+
+    def exists(self) -> bool:
+        return os.path.isfile(self.path)
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection holding one snapshot for all its queries."""
+        uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=self._busy_timeout, isolation_level=None)
+        try:
+            conn.execute("BEGIN")
+            yield conn
+        finally:
+            conn.close()
+
+    def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work`` in one immediate transaction; a corrupt file is set aside and rebuilt once."""
+        with self._write_lock:
+            try:
+                return self._write_once(work)
+            except sqlite3.DatabaseError as exc:
+                if not is_corrupt(exc):
+                    raise
+                moved = self.quarantine()
+                logger.warning(
+                    "Cache database %s is corrupt (%s); kept as %s, rebuilding", self.path, exc, moved
+                )
+                return self._write_once(work)
+
+    def _write_once(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            # IMMEDIATE: a deferred transaction that later upgrades to a write lock can fail with
+            # "database is locked" at once, without waiting for the busy timeout.
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._init_schema(conn)
+                before = conn.total_changes
+                result = work(conn)
+                changes = conn.total_changes - before
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            self.last_changes = changes
+            return result
+        finally:
+            conn.close()
+
+    def quarantine(self) -> str:
+        """Move the file (and its WAL companions) aside; returns the new name of the file."""
+        target = f"{self.path}.corrupt"
+        counter = 0
+        while os.path.exists(target):
+            counter += 1
+            target = f"{self.path}.corrupt{counter}"
+        os.replace(self.path, target)
+        for suffix in _COMPANIONS:
+            if os.path.exists(self.path + suffix):
+                os.replace(self.path + suffix, target + suffix)
+        return target
