@@ -229,7 +229,9 @@ class ModelLifecycleService:
             )
         deleted = delete_model_artifacts(target_dir, file_name, extension) if batch_id is None else files
 
-        await self._drop_entry(cache, path)
+        if entry is not None:
+            self._count_tags(entry, -1)
+            await self._drop_entry(cache, path)
         self._library.hash_index.remove_by_path(path)
         await self._sync_versions(cache, model_id)
         return {"deleted_files": deleted, "batch_id": batch_id}
@@ -417,4 +419,6 @@ def _find_entry(cache: Any, path: str) -> dict[str, Any] | None:
 
 
 def _hash_snapshot(index: Any) -> dict[str, list[str]]:
-    raise NotImplementedError  # filled in once the hash index API is known
+    """``{sha256: [paths]}`` of a hash index, duplicate copies included."""
+    duplicates = index.get_duplicate_hashes()
+    return {sha: list(duplicates.get(sha) or [index.get_path(sha)]) for sha in index.get_all_hashes()}
