@@ -48,7 +48,9 @@ def test_py_is_not_installed_in_site_packages() -> None:
     "command",
     [
         [sys.executable, "-m", "pytest"],
-        [str(Path(sys.executable).with_name("pytest"))],
+        # What the `pytest` console script does: the script's directory, not the
+        # working directory, heads sys.path (-P), so pytest imports its own `py` first.
+        [sys.executable, "-P", "-c", "import sys, pytest; sys.exit(pytest.console_main())"],
     ],
     ids=["python-m-pytest", "pytest-script"],
 )
