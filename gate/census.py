@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,10 +76,10 @@ class Census:
         )
 
 
-def fingerprint(root: Path, paths: Iterable[str], extra_args: Sequence[str] = ()) -> str:
+def fingerprint(root: Path, paths: Sequence[str], extra_args: Sequence[str] = ()) -> str:
     """Hash of every .py file under ``paths``, the test configuration files, the plugin and the Python."""
     digest = hashlib.sha256()
-    digest.update(f"{SCHEMA}\0{sys.version}\0{' '.join(extra_args)}\0".encode())
+    digest.update(f"{SCHEMA}\0{sys.version}\0{' '.join(paths)}\0{' '.join(extra_args)}\0".encode())
     digest.update(Path(__file__).with_name("census_plugin.py").read_bytes())
     files: set[Path] = {root / name for name in _CONFIG_FILES if (root / name).is_file()}
     for entry in paths:
@@ -104,6 +104,8 @@ def collect(
 ) -> Census:
     """Run the judging suite once under the census plugin and return what it recorded.
 
+    ``test_paths`` is pytest's selection as mutmut's ``pytest_add_cli_args_test_selection`` gives it
+    (paths, and options such as ``-m "not slow"``); ``extra_args`` go before it.
     pytest runs from ``root`` with ``--rootdir=.`` as mutmut does, so node ids match mutmut's stats.
     Failing tests do not spoil the census; a run that cannot start raises RunError naming ``log_path``.
     """

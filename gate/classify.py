@@ -133,9 +133,15 @@ def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], ce
         return
     if others:
         mutant.cause, mutant.mocks, mutant.replaced_in = Cause.PARTLY_MOCKED, others, replaced_in
+        fastest = short(running[0])
+        runners = (
+            f"only by `{fastest}`, which passes"
+            if len(running) == 1
+            else f"by {len(running)} tests that pass"
+        )
         mutant.hint = (
-            f"replaced in {_count(len(replaced_in), 'test')}, run for real by {_count(len(running), 'test')} "
-            f"that pass with this change: assert what `{scope.name}` does in `{short(running[0])}`"
+            f"replaced in {_count(len(replaced_in), 'test')}, run for real {runners} with this change: "
+            f"assert what `{scope.name}` does in `{fastest}`"
         )
         return
     callees = _mutated_names(mutant.diff)
@@ -228,21 +234,28 @@ class FunctionTally:
 
     def line(self) -> str:
         return (
-            f"`{self.qualname}`: {_count(self.mutants, 'mutant')}, {self.survivors} survive; "
+            f"`{self.qualname}`: {_count(self.mutants, 'mutant')}, {self.survivors} "
+            f"{'survives' if self.survivors == 1 else 'survive'}; "
             f"run by {_count(self.run_by, 'test')}, replaced in {self.replaced_in}"
         )
 
 
-def tally(mutants: Iterable[Mutant], census: Census) -> list[FunctionTally]:
-    """Per function, in order of first appearance: mutants, survivors, tests running it, tests replacing it."""
-    index = _Index(census)
+def tally(mutants: Iterable[Mutant], census: Census | None = None) -> list[FunctionTally]:
+    """Per function, in order of first appearance: mutants, survivors, tests running it, tests replacing it.
+
+    Without a census the replacing tests are those the classifier put in ``replaced_in`` (exact for every
+    function with a survivor, which is where a report shows the tally)."""
+    index = _Index(census) if census is not None else None
     groups: dict[Scope, list[Mutant]] = {}
     for mutant in mutants:
         groups.setdefault(Scope.of(mutant), []).append(mutant)
     result = []
     for scope, group in groups.items():
         running = {test for mutant in group for test in mutant.tests}
-        replacing = {r.test for r in index.replacing(scope)} - running
+        if index is not None:
+            replacing = {r.test for r in index.replacing(scope)} - running
+        else:
+            replacing = {test for mutant in group for test in mutant.replaced_in}
         survivors = sum(1 for mutant in group if mutant.status in CLASSIFIED)
         result.append(
             FunctionTally(

@@ -172,7 +172,7 @@ def test_run_by_some_tests_and_replaced_in_others_is_partly_mocked() -> None:
     assert m.mocks == replacing
     assert m.replaced_in == [T + "test_a", T + "test_b", T + "test_c"]
     assert m.hint == (
-        "replaced in 3 tests, run for real by 1 test that pass with this change: "
+        "replaced in 3 tests, run for real only by `test_real`, which passes with this change: "
         "assert what `_execute_download` does in `test_real`"
     )
 
@@ -308,9 +308,30 @@ def test_tally_counts_mutants_survivors_runners_and_replacers_per_function() -> 
         tallies[0].line()
         == "`Downloader._execute_download`: 5 mutants, 2 survive; run by 2 tests, replaced in 23"
     )
-    assert tallies[1].line() == "`helper`: 1 mutant, 1 survive; run by 0 tests, replaced in 0"
+    assert tallies[1].line() == "`helper`: 1 mutant, 1 survives; run by 0 tests, replaced in 0"
 
 
 def test_unknown_tests_are_those_mutmut_ran_but_the_census_never_saw() -> None:
     m = mutant("pkg.core.x_helper__mutmut_1", tests=(T + "test_seen", "tests/other.py::test_new"))
     assert unknown_tests([m], census(tests=(T + "test_seen",))) == {"tests/other.py::test_new"}
+
+
+def test_tally_without_a_census_uses_the_classified_evidence() -> None:
+    runners = (T + "test_real",)
+    c = census(rep("test_a", "pkg.core.Downloader._execute_download"), rep("test_b", "pkg.core.Downloader"))
+    mutants = [mutant(EXECUTE, Status.KILLED, runners), mutant(EXECUTE[:-1] + "2", Status.SURVIVED, runners)]
+    classify(mutants, c)
+    assert tally(mutants) == tally(mutants, c)
+    assert (
+        tally(mutants)[0].line()
+        == "`Downloader._execute_download`: 2 mutants, 1 survives; run by 1 test, replaced in 2"
+    )
+
+
+def test_partly_mocked_hint_with_several_runners_names_the_fastest() -> None:
+    m = mutant(EXECUTE, tests=(T + "test_fast", T + "test_slow"))
+    classify([m], census(rep("test_a", "pkg.core.Downloader._execute_download")))
+    assert m.hint == (
+        "replaced in 1 test, run for real by 2 tests that pass with this change: "
+        "assert what `_execute_download` does in `test_fast`"
+    )
