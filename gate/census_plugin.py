@@ -6,6 +6,7 @@ Loaded only by the gate (``python -m pytest -p gate.census_plugin --gate-census-
 from __future__ import annotations
 
 import ast
+import contextlib
 import inspect
 import json
 import os
@@ -369,6 +370,11 @@ class ModulesWatch:
 
     def check(self, candidates: Callable[[], Iterator[tuple[Path, int, float]]], fallback: str) -> None:
         current = sys.modules
+        # The usual case, compared in C (modules compare by identity); a fake whose __eq__ fails is
+        # compared one by one below.
+        with contextlib.suppress(Exception):
+            if current == self.snapshot:
+                return
         for name, (token, fake_id) in list(self.tokens.items()):
             if id(current.get(name)) != fake_id:
                 REC.remove(token)
@@ -496,7 +502,6 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 def _phase(item: pytest.Item, phase: str) -> Iterator[None]:
     path, line, _ = item.location
     fallback = f"{path}:{(line or 0) + 1}"
-    WATCH.check(lambda: _item_spans(item, "setup"), fallback)  # left over from between tests
     try:
         return (yield)
     finally:
