@@ -1,11 +1,12 @@
 """Mock census: which test replaces which code, from one run of the judging suite with gate.census_plugin.
 
-The result is cached in ``.gate/census.json`` under a hash of the sources and tests, so it costs at most one
-extra suite run, and none while nothing changed.
+The result is cached in ``.gate/census.json`` under a hash of the tests and of the sources' shape, so it costs
+at most one extra suite run, and none while neither changed.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -76,22 +77,62 @@ class Census:
         )
 
 
-def fingerprint(root: Path, paths: Sequence[str], extra_args: Sequence[str] = ()) -> str:
-    """Hash of every .py file under ``paths``, the test configuration files, the plugin and the Python."""
+def fingerprint(
+    root: Path, test_paths: Sequence[str], source_paths: Sequence[str] = (), extra_args: Sequence[str] = ()
+) -> str:
+    """What the census depends on: the tests, their conftests and the test configuration by content; the
+    sources by shape (the names they define and import), so that editing a function body, the usual step
+    between two `gate check` runs, costs no new suite run. Plus the plugin and the Python version."""
     digest = hashlib.sha256()
-    digest.update(f"{SCHEMA}\0{sys.version}\0{' '.join(paths)}\0{' '.join(extra_args)}\0".encode())
+    digest.update(f"{SCHEMA}\0{sys.version}\0{' '.join(test_paths)}\0{' '.join(extra_args)}\0".encode())
     digest.update(Path(__file__).with_name("census_plugin.py").read_bytes())
-    files: set[Path] = {root / name for name in _CONFIG_FILES if (root / name).is_file()}
-    for entry in paths:
-        path = root / entry
-        if path.is_file():
-            files.add(path)
-        elif path.is_dir():
-            files.update(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
-    for path in sorted(files):
+    tests: set[Path] = {root / name for name in _CONFIG_FILES if (root / name).is_file()}
+    for entry in test_paths:
+        tests.update(_python_files(root / entry))
+        for parent in (root / entry).parents:  # conftests above a test directory apply to it too
+            if (parent / "conftest.py").is_file():
+                tests.add(parent / "conftest.py")
+            if parent == root:
+                break
+    sources = {path for entry in source_paths for path in _python_files(root / entry)} - tests
+    for path in sorted(tests | sources):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
+        digest.update(source_shape(path) if path in sources else hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:32]
+
+
+def source_shape(path: Path) -> bytes:
+    """A digest of what a census can see of a source module: its classes and functions (by qualified
+    name), its imports and its module-level names. Bodies are left out."""
+    data = path.read_bytes()
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError):
+        return hashlib.sha256(data).digest()
+    parts: list[str] = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+
+    def visit(body: list[ast.stmt], prefix: str) -> None:
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                parts.append(f"def {prefix}{node.name}")
+            elif isinstance(node, ast.ClassDef):
+                parts.append(f"class {prefix}{node.name}({', '.join(ast.unparse(b) for b in node.bases)})")
+                visit(node.body, f"{prefix}{node.name}.")
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                # Aliases (`helper = other.helper`) decide what a patch replaces; other values do not.
+                aliased = isinstance(node.value, (ast.Name, ast.Attribute))
+                parts.append(ast.unparse(node) if aliased else ast.unparse(node).split("=", 1)[0])
+
+    visit(tree.body, "")
+    return hashlib.sha256("\n".join(parts).encode()).digest()
+
+
+def _python_files(path: Path) -> set[Path]:
+    if path.is_file():
+        return {path}
+    if path.is_dir():
+        return {p for p in path.rglob("*.py") if "__pycache__" not in p.parts}
+    return set()
 
 
 def collect(
@@ -150,13 +191,14 @@ def load_or_collect(
     extra_args: Sequence[str] = (),
     cache_path: Path | None = None,
 ) -> Census:
-    """The census of ``test_paths`` over ``source_paths``: from the cache when nothing changed, else one run.
+    """The census of ``test_paths`` over ``source_paths``: from the cache while its fingerprint holds (see
+    ``fingerprint``), else one run of the suite.
 
     ``cache_path`` defaults to ``root/.gate/census.json``; it is rewritten atomically after a run.
     """
     root = root.resolve()
     cache = cache_path or root / CACHE
-    key = fingerprint(root, [*source_paths, *test_paths], extra_args)
+    key = fingerprint(root, test_paths, source_paths, extra_args)
     cached = _read(cache)
     if cached is not None and cached.fingerprint == key:
         return cached

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.census import CACHE, Census, collect, load_or_collect
+from gate.census import CACHE, Census, collect, load_or_collect, source_shape
 from gate.exit_code import RunError
 from gate.model import Replacement
 from tests.gate.census_fixture import FILES
@@ -167,23 +167,60 @@ SMALL = {
 def test_load_or_collect_runs_once_and_reuses_the_cache_until_a_file_changes(tmp_path: Path) -> None:
     root = write_project(tmp_path, SMALL)
     log = tmp_path / "census.log"
-    first = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+
+    def census_again() -> tuple[Census, bool]:
+        log.unlink(missing_ok=True)
+        census = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+        return census, log.exists()
+
+    first, ran = census_again()
+    assert ran
     assert [(r.test, r.target, r.kind, r.site) for r in first.replacements] == [
         ("tests/test_mod.py::test_double", "pkg.mod.double", "monkeypatch.setattr", "tests/test_mod.py:5")
     ]
-    assert (root / CACHE).is_file()
     assert json.loads((root / CACHE).read_text())["fingerprint"] == first.fingerprint
 
-    log.unlink()
-    again = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
-    assert not log.exists()  # served from .gate/census.json: pytest did not run
+    again, ran = census_again()
+    assert not ran  # served from .gate/census.json
     assert again.replacements == first.replacements
 
+    # A function body edit (the usual step between two checks) leaves what the census sees unchanged.
     (root / "pkg" / "mod.py").write_text("def double(x):\n    return x + x\n")
-    changed = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
-    assert log.exists()
-    assert changed.fingerprint != first.fingerprint
-    assert changed.replacements == first.replacements
+    body_edit, ran = census_again()
+    assert not ran and body_edit.fingerprint == first.fingerprint
+
+    # A new function, a test edit or a conftest above the tests: the census runs again.
+    (root / "pkg" / "mod.py").write_text(
+        "def double(x):\n    return x + x\n\n\ndef triple(x):\n    return 3 * x\n"
+    )
+    new_function, ran = census_again()
+    assert ran and new_function.fingerprint != first.fingerprint
+    (root / "tests" / "test_mod.py").write_text(
+        SMALL["tests/test_mod.py"] + "\n\ndef test_more():\n    pass\n"
+    )
+    test_edit, ran = census_again()
+    assert ran and test_edit.tests == ["tests/test_mod.py::test_double", "tests/test_mod.py::test_more"]
+    (root / "conftest.py").write_text("")
+    _, ran = census_again()
+    assert ran
+
+
+def test_source_shape_ignores_bodies_and_sees_names_imports_and_aliases(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+
+    def shape(text: str) -> bytes:
+        path.write_text(text)
+        return source_shape(path)
+
+    base = shape("import os\nLIMIT = 3\n\n\nclass A(B):\n    def f(self):\n        return 1\n")
+    assert (
+        shape("import os\nLIMIT = 4\n\n\nclass A(B):\n    def f(self):\n        return 2  # edited\n") == base
+    )
+    assert shape("import os\nLIMIT = 3\n\n\nclass A(B):\n    def g(self):\n        return 1\n") != base
+    assert shape("import sys\nLIMIT = 3\n\n\nclass A(B):\n    def f(self):\n        return 1\n") != base
+    assert shape("import os\nLIMIT = 3\n\n\nclass A(C):\n    def f(self):\n        return 1\n") != base
+    assert shape("import os\nLIMIT = os.sep\n\n\nclass A(B):\n    def f(self):\n        return 1\n") != base
+    assert shape("def broken(:\n") != shape("def broken(:\n    pass\n")  # unparsable: by content
 
 
 def test_load_or_collect_rebuilds_an_unreadable_cache(tmp_path: Path) -> None:
