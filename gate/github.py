@@ -18,8 +18,8 @@ import httpx
 
 from gate import __version__
 from gate.exit_code import ConfigError, GateError
+from gate.report.markdown import MARKER
 
-MARKER = "<!-- gate-mutation-report -->"
 PUBLIC_API = "https://api.github.com"
 # How long the gate waits out a rate limit before it gives up with a message instead.
 MAX_RATE_LIMIT_WAIT_S = 60.0
