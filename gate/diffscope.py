@@ -62,7 +62,7 @@ class DiffScope:
         return sum(change.line_count for change in self.files.values())
 
     def describe(self) -> str:
-        """One line a reader understands: what the diff covers, or why nothing is selected."""
+        """One phrase a reader understands: what the diff covers, or why it selects nothing."""
         if self.files:
             names = len(self.files)
             return (
@@ -71,13 +71,11 @@ class DiffScope:
             )
         if self.tests_only:
             count = len(self.tests_changed)
-            return (
-                f"the change touches only tests ({count} file{'s' if count != 1 else ''}); "
-                f"no mutants on changed lines"
-            )
+            return f"the change touches only tests ({count} file{'s' if count != 1 else ''})"
         if self.deleted:
-            return f"the change only deletes target code ({len(self.deleted)} file(s)); no mutants on changed lines"
-        return f"no target file changed since {self.base}; no mutants on changed lines"
+            count = len(self.deleted)
+            return f"the change only deletes target code ({count} file{'s' if count != 1 else ''})"
+        return f"no target file changed since {self.base}"
 
     def to_json(self) -> dict[str, Any]:
         return {

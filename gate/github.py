@@ -70,15 +70,31 @@ def resolve_pull_request(
     return PullRequest(repo=repo, number=number)
 
 
-def _number_from_event(event_path: str | None) -> int | None:
+def _event(event_path: str | None) -> dict[str, Any]:
     if not event_path:
-        return None
+        return {}
     try:
         event = json.loads(Path(event_path).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ConfigError(f"cannot read the GitHub event file {event_path}: {error}") from error
-    if not isinstance(event, dict):
+    return event if isinstance(event, dict) else {}
+
+
+def fork_notice(env: Mapping[str, str] | None = None) -> str | None:
+    """Why posting is skipped: a pull request from a fork runs with a read-only token. None otherwise."""
+    env = os.environ if env is None else env
+    pull = _event(env.get("GITHUB_EVENT_PATH")).get("pull_request")
+    if not isinstance(pull, dict):
         return None
+    head = ((pull.get("head") or {}).get("repo") or {}).get("full_name")
+    base = ((pull.get("base") or {}).get("repo") or {}).get("full_name") or env.get("GITHUB_REPOSITORY")
+    if head and base and head != base:
+        return f"pull request from the fork {head}: its token cannot comment on {base}, so nothing is posted"
+    return None
+
+
+def _number_from_event(event_path: str | None) -> int | None:
+    event = _event(event_path)
     for key in ("pull_request", "issue"):
         value = event.get(key)
         if isinstance(value, dict) and isinstance(value.get("number"), int):

@@ -43,10 +43,12 @@ DEFAULT_HINTS: dict[str | None, str] = {
 
 
 class Verdict(Protocol):
-    """What the policy decided; the renderer only shows it."""
+    """What the policy decided (gate.policy.Verdict); the renderer only shows it."""
 
-    passed: bool
-    reasons: list[str]
+    @property
+    def passed(self) -> bool: ...
+
+    failures: list[str]
 
 
 def code(text: str) -> str:
@@ -160,7 +162,10 @@ _PR_HEADER = _ENV.from_string(
 ### Mutation testing of the changed lines{% if verdict is not none %}: \
 {{ "✅ passed" if verdict.passed else "❌ failed" }}{% endif +%}
 
-{% if counts.total == 0 %}
+{% if counts.total == 0 and has_lines %}
+No mutants were possible on the {{ description | esc }}: no mutable code changed (comments, blank lines, \
+constants, signatures).
+{% elif counts.total == 0 %}
 No mutants were possible on the changed lines: {{ description | esc }}.
 {% elif not survivors %}
 **All {{ plural(counts.scored, "mutant") }} on the changed lines {{ "was" if counts.scored == 1 else "were" }} \
@@ -223,9 +228,9 @@ No mutants were possible in this run.
 )
 
 _TAIL = """\
-{% if verdict is not none and verdict.reasons %}
+{% if verdict is not none and verdict.failures %}
 
-{% for reason in verdict.reasons %}
+{% for reason in verdict.failures %}
 - {{ reason | esc }}
 {% endfor %}
 {% endif %}
@@ -317,7 +322,9 @@ def render_markdown(
     }
     if result.selection == "changed-lines":
         scope = result.scope or {}
-        header = _PR_HEADER.render(description=scope.get("description", ""), **context)
+        header = _PR_HEADER.render(
+            description=scope.get("description", ""), has_lines=bool(scope.get("files")), **context
+        )
         section_title = "#### Survivors on the changed lines\n\n"
     else:
         targets = [
@@ -359,6 +366,18 @@ def render_markdown(
     if hidden:
         parts.append(_fold_note(hidden, report_url))
     return _fit("".join(parts).rstrip("\n") + "\n", limit, report_url)
+
+
+def render(
+    result: RunResult,
+    *,
+    verdict: Verdict | None = None,
+    report_url: str | None = None,
+    limit: int = COMMENT_LIMIT,
+    **_options: object,
+) -> str:
+    """The `markdown` format of `gate report` / `gate pr -f markdown`."""
+    return render_markdown(result, report_url=report_url, verdict=verdict, limit=limit)
 
 
 def _fit(text: str, limit: int, report_url: str | None) -> str:

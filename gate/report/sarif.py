@@ -128,3 +128,8 @@ def sarif_log(result: RunResult) -> dict[str, Any]:
 
 def render_sarif(result: RunResult) -> str:
     return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def render(result: RunResult, **_options: object) -> str:
+    """The `sarif` format of `gate report` / `gate pr`."""
+    return render_sarif(result)

@@ -89,7 +89,7 @@ def test_pure_rename_selects_no_lines(repo):
     scope = changed_lines(repo.root, "main")
 
     assert scope.files == {}
-    assert scope.describe() == "no target file changed since main; no mutants on changed lines"
+    assert scope.describe() == "no target file changed since main"
 
 
 def test_deleted_file_selects_nothing_and_is_listed(repo):
@@ -100,7 +100,7 @@ def test_deleted_file_selects_nothing_and_is_listed(repo):
 
     assert scope.files == {}
     assert scope.deleted == ["py/other.py"]
-    assert "only deletes target code" in scope.describe()
+    assert scope.describe() == "the change only deletes target code (1 file)"
 
 
 def test_deleting_lines_inside_a_file_adds_no_range(repo):
@@ -122,7 +122,7 @@ def test_a_change_only_in_tests_selects_no_mutants_and_says_so(repo):
     assert scope.files == {}
     assert scope.tests_only
     assert scope.tests_changed == ["tests/conftest.py", "tests/test_core.py"]
-    assert scope.describe() == "the change touches only tests (2 files); no mutants on changed lines"
+    assert scope.describe() == "the change touches only tests (2 files)"
 
 
 def test_targets_limit_the_scope_and_other_files_are_listed_apart(repo):

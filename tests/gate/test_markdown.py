@@ -26,7 +26,7 @@ def md_snapshot(snapshot):
 @dataclass
 class Verdict:
     passed: bool
-    reasons: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
 
 URL = "https://github.com/acme/models/actions/runs/42"
@@ -98,13 +98,12 @@ def test_no_mutants_possible_says_so_plainly():
     result = RunResult(
         mutants=[],
         selection="changed-lines",
-        scope={"description": "the change touches only tests (1 file); no mutants on changed lines"},
+        scope={"description": "the change touches only tests (1 file)"},
     )
     text = render_markdown(result, verdict=Verdict(True))
     assert text == (
         f"{MARKER}\n### Mutation testing of the changed lines: ✅ passed\n\n"
-        "No mutants were possible on the changed lines: the change touches only tests (1 file); "
-        "no mutants on changed lines.\n"
+        "No mutants were possible on the changed lines: the change touches only tests (1 file).\n"
     )
 
 
@@ -165,3 +164,18 @@ def test_backticks_in_names_and_diffs_cannot_break_the_markup():
     assert fenced("x = '```'", "diff") == "````diff\nx = '```'\n````"
     assert esc("use <b>__init__</b> and `a_b`") == "use &lt;b&gt;\\_\\_init\\_\\_&lt;/b&gt; and `a_b`"
     assert short_diff("--- a\n+++ b\n@@ -1 +1 @@\n-x\n+y\n") == "-x\n+y"
+
+
+def test_changed_lines_without_mutable_code_say_why_nothing_was_tested():
+    result = RunResult(
+        mutants=[],
+        selection="changed-lines",
+        scope={
+            "files": {"py/a.py": [[3, 4]]},
+            "description": "2 changed lines in 1 target file since main (abc)",
+        },
+    )
+    assert (
+        "No mutants were possible on the 2 changed lines in 1 target file since main (abc): no mutable code"
+        in (render_markdown(result))
+    )
