@@ -51,14 +51,24 @@ class Replacement:
     target: str  # dotted name: py.services.downloader.Downloader.download_file
     kind: str  # monkeypatch.setattr, patch, patch.object, patch.multiple, patch.dict, sys.modules, ...
     site: str = ""  # file:line where it was made
+    # What the target held when it is known under another dotted name: for
+    # patch("pkg.consumer.Downloader") it is "pkg.downloader.Downloader".
+    original: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        if not self.original:
+            del data["original"]
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Replacement:
         return cls(
-            test=data["test"], target=data["target"], kind=data.get("kind", ""), site=data.get("site", "")
+            test=data["test"],
+            target=data["target"],
+            kind=data.get("kind", ""),
+            site=data.get("site", ""),
+            original=data.get("original", ""),
         )
 
 

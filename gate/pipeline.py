@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gate import runner
+from gate import census, runner
 from gate.atomic import write_text_atomic
 from gate.blindspots import find_blind_spots
+from gate.classify import CLASSIFIED, classify, unknown_tests
 from gate.config import GateConfig
+from gate.exit_code import RunError
 from gate.lock import run_lock
 from gate.model import Mutant, RunResult
 from gate.mutmut_state import CorruptMeta, read_meta
@@ -55,7 +57,8 @@ def execute(
     reused = set(outcome.reused)
     for mutant in mutants:
         mutant.reused = mutant.name in reused
-    mutants = assign_causes(config, mutants)
+    warnings = list(config.warnings)
+    mutants = assign_causes(config, mutants, warnings)
     result = RunResult(
         mutants=mutants,
         commit=git_commit(config.root),
@@ -70,12 +73,37 @@ def execute(
         config_fingerprint=config_fingerprint(config),
         selection=selection.kind,
     )
-    return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=list(config.warnings))
+    return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=warnings)
 
 
-def assign_causes(config: GateConfig, mutants: list[Mutant]) -> list[Mutant]:
-    """The causes stage (census + classify): says why each survived / no-tests mutant was not killed.
-    Plug-in point for gate.census and gate.classify; until they are wired in it returns the mutants unchanged."""
+def assign_causes(
+    config: GateConfig, mutants: list[Mutant], warnings: list[str] | None = None
+) -> list[Mutant]:
+    """The causes stage: the mock census of the judging suite (cached in .gate/) and the classifier.
+
+    A census that cannot run leaves the causes unset and adds a warning: the verdicts stand without them."""
+    if not any(m.status in CLASSIFIED for m in mutants):
+        return mutants
+    # The census runs the suite the way mutmut's stats run does, so its node ids match mutmut's.
+    selection = list(config.mutmut.test_selection or config.tests or ("tests",))
+    try:
+        found = census.load_or_collect(
+            config.root,
+            selection,
+            list(config.mutmut.source_paths),
+            log_path=config.root / ".gate" / "census.log",
+        )
+    except RunError as error:
+        if warnings is not None:
+            warnings.append(f"no causes: {error}")
+        return mutants
+    classify(mutants, found)
+    unknown = unknown_tests(mutants, found)
+    if unknown and warnings is not None:
+        warnings.append(
+            f"the mock census did not see {len(unknown)} test(s) mutmut ran (e.g. {sorted(unknown)[0]}): "
+            "causes may be incomplete"
+        )
     return mutants
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from gate import pipeline, selection
-from gate.commands.common import emit, exit_with, format_options, project_config, run_options, warn
+from gate.commands.common import emit, exit_with, format_options, project_config, run_options, warn, warn_run
 from gate.progress import ProgressReporter
 
 
@@ -46,5 +46,6 @@ def check_command(
             config, chosen, fail_under=fail_under, max_children=max_children, on_progress=progress.update
         )
     pipeline.publish(config, execution.result)
+    warn_run(config, execution.warnings, quiet)
     emit(execution.result, execution.verdict, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
     exit_with(execution.verdict)

@@ -80,6 +80,15 @@ def warn(config: GateConfig, quiet: bool) -> None:
         click.echo(f"gate: warning: {warning}", err=True)
 
 
+def warn_run(config: GateConfig, warnings: list[str], quiet: bool) -> None:
+    """Warnings the run itself raised (the configuration's were shown before it)."""
+    if quiet:
+        return
+    for warning in warnings:
+        if warning not in config.warnings:
+            click.echo(f"gate: warning: {warning}", err=True)
+
+
 def use_color() -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 

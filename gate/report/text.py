@@ -5,13 +5,14 @@ per target, blind spots, and the verdict. Colour only when asked (a terminal); p
 from __future__ import annotations
 
 import io
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
-from gate.model import UNDETECTED, Counts, Mutant, RunResult, Status
+from gate.classify import qualname_of, tally
+from gate.model import UNDETECTED, Cause, Counts, Mutant, Replacement, RunResult, Status
 from gate.policy import Verdict, judge
 
 MAX_TESTS_SHOWN = 3
@@ -60,23 +61,54 @@ def _header(console: Console, result: RunResult) -> None:
     )
 
 
+# Survivors are shown by cause, the most dangerous first: code the tests replace instead of running.
+SECTIONS: tuple[tuple[tuple[Cause | None, ...], str], ...] = (
+    (
+        (Cause.HIDDEN_BY_MOCK, Cause.PARTLY_MOCKED),
+        "Hidden by mocks: tests replace this code instead of running it",
+    ),
+    ((Cause.WEAK_ASSERTION,), "Weak assertions: tests run this code and still pass when it changes"),
+    ((Cause.UNRELIABLE,), "Unreliable verdicts: a test that runs this code clears os.environ; re-check"),
+    ((Cause.UNTESTED,), "Untested: no test runs or replaces this code"),
+    ((None,), "Without a cause (no mock census for this run)"),
+)
+CAUSE_ORDER = [cause for causes, _ in SECTIONS for cause in causes if cause is not None]
+MOCK_LABEL = {
+    Cause.HIDDEN_BY_MOCK: "replaced at",
+    Cause.PARTLY_MOCKED: "replaced at",
+    Cause.WEAK_ASSERTION: "mocks in those tests",
+    Cause.UNRELIABLE: "os.environ cleared at",
+}
+
+
 def _survivors(console: Console, result: RunResult) -> None:
     survivors = [m for m in result.mutants if m.status in UNDETECTED]
     if not survivors:
         return
+    causes = Counter(m.cause for m in survivors)
+    breakdown = ", ".join(f"{causes[c]} {c}" for c in CAUSE_ORDER if causes[c])
     console.print()
-    console.print(Text(f"Surviving mutants ({len(survivors)})", style="bold"))
-    by_file: dict[str, dict[str, list[Mutant]]] = defaultdict(lambda: defaultdict(list))
-    for mutant in survivors:
-        by_file[mutant.file][mutant.function].append(mutant)
-    for file in sorted(by_file):
+    console.print(
+        Text(f"Surviving mutants ({len(survivors)})" + (f": {breakdown}" if breakdown else ""), style="bold")
+    )
+    tallies = {(t.file, t.qualname): t for t in tally(result.mutants)}
+    for section_causes, title in SECTIONS:
+        section = [m for m in survivors if m.cause in section_causes]
+        if not section:
+            continue
         console.print()
-        console.print(Text(file, style="bold underline"))
-        functions = by_file[file]
-        for function in sorted(functions, key=lambda f: min(m.line for m in functions[f])):
-            console.print(Text(f"  {function}", style="bold"))
-            for mutant in sorted(functions[function], key=lambda m: (m.line, m.id)):
-                _mutant(console, mutant)
+        console.print(Text(f"{title} ({len(section)})", style="bold"))
+        by_file: dict[str, dict[str, list[Mutant]]] = defaultdict(lambda: defaultdict(list))
+        for mutant in section:
+            by_file[mutant.file][qualname_of(mutant)].append(mutant)
+        for file in sorted(by_file):
+            console.print(Text(f"  {file}", style="bold underline"))
+            functions = by_file[file]
+            for function in sorted(functions, key=lambda f: min(m.line for m in functions[f])):
+                found = tallies.get((file, function))
+                console.print(Text(f"    {found.line() if found else function}", style="bold"))
+                for mutant in sorted(functions[function], key=lambda m: (m.line, m.id)):
+                    _mutant(console, mutant)
 
 
 def _mutant(console: Console, mutant: Mutant) -> None:
@@ -88,26 +120,43 @@ def _mutant(console: Console, mutant: Mutant) -> None:
     style = "yellow" if mutant.status is Status.SURVIVED else "magenta"
     console.print(
         Text.assemble(
-            f"    {mutant.file}:{mutant.line}  ",
+            f"      {mutant.file}:{mutant.line}  ",
             (label, style),
             ("  id ", "dim"),
             (mutant.id, "dim"),
         )
     )
     for line in _changed_lines(mutant.diff):
-        console.print(Text("      " + line, style="red" if line.startswith("-") else "green"))
+        console.print(Text("        " + line, style="red" if line.startswith("-") else "green"))
     if mutant.tests:
-        shown = ", ".join(mutant.tests[:MAX_TESTS_SHOWN])
-        more = len(mutant.tests) - MAX_TESTS_SHOWN
-        console.print(Text(f"      run by: {shown}" + (f" (+{more} more)" if more > 0 else ""), style="dim"))
+        console.print(Text(f"        run by: {_first(mutant.tests)}", style="dim"))
     elif mutant.status is Status.NO_TESTS:
-        console.print(Text("      no test runs this function", style="dim"))
+        console.print(Text("        no test runs this function", style="dim"))
     if mutant.replaced_in:
-        console.print(
-            Text(f"      replaced in: {', '.join(mutant.replaced_in[:MAX_TESTS_SHOWN])}", style="dim")
-        )
+        console.print(Text(f"        replaced in: {_first(mutant.replaced_in)}", style="dim"))
+    if mutant.mocks:
+        label = MOCK_LABEL.get(mutant.cause, "mocks") if mutant.cause else "mocks"
+        console.print(Text(f"        {label}: {_sites(mutant.mocks)}", style="dim"))
     if mutant.hint:
-        console.print(Text(f"      hint: {mutant.hint}", style="cyan"))
+        console.print(Text(f"        hint: {mutant.hint}", style="cyan"))
+
+
+def _first(tests: list[str]) -> str:
+    more = len(tests) - MAX_TESTS_SHOWN
+    return ", ".join(tests[:MAX_TESTS_SHOWN]) + (f" (+{more} more)" if more > 0 else "")
+
+
+def _sites(mocks: list[Replacement]) -> str:
+    """Each replacement site once: `file:line kind target` and how many tests it applies to."""
+    tests: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+    for mock in mocks:
+        tests[(mock.site, mock.kind, mock.target)].add(mock.test)
+    shown = [
+        f"{site} {kind} {target}" + (f" ({len(names)} tests)" if len(names) > 1 else "")
+        for (site, kind, target), names in list(tests.items())[:MAX_TESTS_SHOWN]
+    ]
+    more = len(tests) - MAX_TESTS_SHOWN
+    return "; ".join(shown) + (f" (+{more} more)" if more > 0 else "")
 
 
 def _changed_lines(diff: str) -> list[str]:
@@ -164,6 +213,12 @@ def _counts_line(counts: Counts) -> str:
     return "  ".join(parts)
 
 
+def _causes_line(counts: Counts) -> str:
+    order = [str(c) for c in CAUSE_ORDER]
+    names = sorted(counts.by_cause, key=lambda c: order.index(c) if c in order else len(order))
+    return ", ".join(f"{name} {counts.by_cause[name]}" for name in names)
+
+
 def _summary(console: Console, result: RunResult, verdict: Verdict) -> None:
     console.print()
     width = max([len(name) for name in verdict.targets] + [7])
@@ -173,10 +228,14 @@ def _summary(console: Console, result: RunResult, verdict: Verdict) -> None:
         if floor is not None:
             line += f"  floor {floor:g}%"
         console.print(line)
+        if counts.by_cause:
+            console.print(Text(f"{''.ljust(width)}  causes: {_causes_line(counts)}", style="dim"))
     overall = f"{'overall'.ljust(width)}  {_counts_line(verdict.overall)}"
     if verdict.fail_under is not None:
         overall += f"  floor {verdict.fail_under:g}%"
     console.print(Text(overall, style="bold"))
+    if verdict.overall.by_cause:
+        console.print(Text(f"{''.ljust(width)}  causes: {_causes_line(verdict.overall)}", style="dim"))
     if verdict.passed:
         console.print(Text("gate: passed", style="bold green"))
     else:

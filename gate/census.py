@@ -1,0 +1,174 @@
+"""Mock census: which test replaces which code, from one run of the judging suite with gate.census_plugin.
+
+The result is cached in ``.gate/census.json`` under a hash of the sources and tests, so it costs at most one
+extra suite run, and none while nothing changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gate.atomic import write_text_atomic
+from gate.exit_code import RunError
+from gate.model import Replacement
+
+SCHEMA = "gate-census/1"
+CACHE = Path(".gate") / "census.json"
+# pytest exit codes that still leave a usable census: all passed, some failed, none collected.
+_USABLE_EXIT = {0, 1, 5}
+# Files besides the .py sources and tests whose change can change what the suite patches.
+_CONFIG_FILES = ("conftest.py", "pyproject.toml", "setup.cfg", "pytest.ini", "tox.ini")
+
+
+@dataclass
+class Census:
+    """Every replacement active while each test of the judging suite ran.
+
+    ``tests`` lists every test that ran (node ids as mutmut's stats spell them: ``tests/x.py::test_y``);
+    ``replacements`` holds one Replacement per (test, target, kind, site).
+    """
+
+    tests: list[str] = field(default_factory=list)
+    replacements: list[Replacement] = field(default_factory=list)
+    fingerprint: str = ""
+    duration_s: float = 0.0
+    exit_status: int = 0
+    _by_test: dict[str, list[Replacement]] | None = field(default=None, init=False, repr=False, compare=False)
+
+    def of(self, test: str) -> list[Replacement]:
+        """The replacements active while ``test`` ran (empty for an unknown test)."""
+        if self._by_test is None:
+            index: dict[str, list[Replacement]] = {}
+            for replacement in self.replacements:
+                index.setdefault(replacement.test, []).append(replacement)
+            self._by_test = index
+        return self._by_test.get(test, [])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "fingerprint": self.fingerprint,
+            "duration_s": round(self.duration_s, 3),
+            "exit_status": self.exit_status,
+            "tests": list(self.tests),
+            "replacements": [r.to_json() for r in self.replacements],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Census:
+        if data.get("schema") != SCHEMA:
+            raise ValueError(f"not a {SCHEMA} file (schema: {data.get('schema')!r})")
+        return cls(
+            tests=list(data.get("tests", [])),
+            replacements=[Replacement.from_json(r) for r in data.get("replacements", [])],
+            fingerprint=data.get("fingerprint", ""),
+            duration_s=float(data.get("duration_s", 0.0)),
+            exit_status=int(data.get("exit_status", 0)),
+        )
+
+
+def fingerprint(root: Path, paths: Sequence[str], extra_args: Sequence[str] = ()) -> str:
+    """Hash of every .py file under ``paths``, the test configuration files, the plugin and the Python."""
+    digest = hashlib.sha256()
+    digest.update(f"{SCHEMA}\0{sys.version}\0{' '.join(paths)}\0{' '.join(extra_args)}\0".encode())
+    digest.update(Path(__file__).with_name("census_plugin.py").read_bytes())
+    files: set[Path] = {root / name for name in _CONFIG_FILES if (root / name).is_file()}
+    for entry in paths:
+        path = root / entry
+        if path.is_file():
+            files.add(path)
+        elif path.is_dir():
+            files.update(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:32]
+
+
+def collect(
+    root: Path,
+    test_paths: Sequence[str],
+    *,
+    log_path: Path,
+    extra_args: Sequence[str] = (),
+    python: str = sys.executable,
+) -> Census:
+    """Run the judging suite once under the census plugin and return what it recorded.
+
+    ``test_paths`` is pytest's selection as mutmut's ``pytest_add_cli_args_test_selection`` gives it
+    (paths, and options such as ``-m "not slow"``); ``extra_args`` go before it.
+    pytest runs from ``root`` with ``--rootdir=.`` as mutmut does, so node ids match mutmut's stats.
+    Failing tests do not spoil the census; a run that cannot start raises RunError naming ``log_path``.
+    """
+    root = root.resolve()
+    out = root / ".gate" / "census.run.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.unlink(missing_ok=True)
+    command = [
+        python, "-m", "pytest", "--rootdir=.", "-q", "-p", "gate.census_plugin", f"--gate-census-out={out}",
+        "-p", "no:randomly", "-p", "no:random-order", "-p", "no:cacheprovider",
+        *extra_args, *test_paths,
+    ]  # fmt: skip
+    # MUTANT_UNDER_TEST="" is mutmut's clean run: the suite sees the environment it is judged in.
+    env = {**os.environ, "MUTANT_UNDER_TEST": ""}
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log_path.open("w", encoding="utf-8") as log:
+        log.write("$ " + " ".join(command) + "\n")
+        log.flush()
+        returncode = subprocess.run(
+            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+        ).returncode
+    duration = time.perf_counter() - started
+    if returncode not in _USABLE_EXIT or not out.is_file():
+        raise RunError(f"the mock census could not run the suite (pytest exit {returncode}); see {log_path}")
+    data = json.loads(out.read_text(encoding="utf-8"))
+    out.unlink()
+    return Census(
+        tests=list(data["tests"]),
+        replacements=[Replacement.from_json(r) for r in data["replacements"]],
+        duration_s=duration,
+        exit_status=int(data["exit_status"]),
+    )
+
+
+def load_or_collect(
+    root: Path,
+    test_paths: Sequence[str],
+    source_paths: Sequence[str],
+    *,
+    log_path: Path,
+    extra_args: Sequence[str] = (),
+    cache_path: Path | None = None,
+) -> Census:
+    """The census of ``test_paths`` over ``source_paths``: from the cache when nothing changed, else one run.
+
+    ``cache_path`` defaults to ``root/.gate/census.json``; it is rewritten atomically after a run.
+    """
+    root = root.resolve()
+    cache = cache_path or root / CACHE
+    key = fingerprint(root, [*source_paths, *test_paths], extra_args)
+    cached = _read(cache)
+    if cached is not None and cached.fingerprint == key:
+        return cached
+    census = collect(root, test_paths, log_path=log_path, extra_args=extra_args)
+    census.fingerprint = key
+    write_text_atomic(cache, json.dumps(census.to_json(), indent=1) + "\n")
+    return census
+
+
+def _read(path: Path) -> Census | None:
+    """The cached census, or None when there is none or it is unreadable (it is then rebuilt)."""
+    try:
+        return Census.from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

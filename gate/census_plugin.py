@@ -1,0 +1,531 @@
+"""Census plugin: records every replacement (monkeypatch, mock.patch, sys.modules entry) active while each test runs.
+
+Loaded only by the gate (``python -m pytest -p gate.census_plugin --gate-census-out FILE``), never auto-loaded.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from unittest import mock
+
+import pytest
+from _pytest.monkeypatch import MonkeyPatch, notset
+
+SCHEMA = "gate-census-run/1"
+THIS_FILE = os.path.normcase(os.path.abspath(__file__))
+
+
+class Recorder:
+    """The census state of one pytest session: active replacements and what each test saw."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.current: str | None = None  # node id of the running test
+        self.active: dict[int, dict[str, str]] = {}  # token -> record, for replacements not undone yet
+        self.per_test: dict[str, dict[tuple[str, ...], dict[str, str]]] = {}
+        self.order: list[str] = []  # node ids, in the order they ran
+        self._next = 0
+        self.quiet = 0  # >0 while the plugin's own wrappers call each other (setenv -> setitem)
+        self._user_file: dict[str, bool] = {}
+
+    # -- records ------------------------------------------------------------------
+    def add(self, target: str, kind: str, site: str, original: str = "") -> int | None:
+        """Record a replacement that stays until ``remove(token)``; None (nothing kept) when no code of
+        the project made it (pytest's and its plugins' own patching is not the suite's)."""
+        if not site:
+            return None
+        record = self._record(target, kind, site, original)
+        self._next += 1
+        self.active[self._next] = record
+        if self.current is not None:
+            self._see(self.current, record)
+        return self._next
+
+    def note(self, target: str, kind: str, site: str) -> None:
+        """Record a one-off change (``os.environ.clear()``): it belongs to the running test only."""
+        if site and self.current is not None:
+            self._see(self.current, self._record(target, kind, site, ""))
+
+    @staticmethod
+    def _record(target: str, kind: str, site: str, original: str) -> dict[str, str]:
+        record = {"target": target, "kind": kind, "site": site}
+        if original and original != target:
+            record["original"] = original
+        return record
+
+    def remove(self, token: int | None) -> None:
+        if token is not None:
+            self.active.pop(token, None)
+
+    def _see(self, test: str, record: dict[str, str]) -> None:
+        key = (record["target"], record["kind"], record["site"], record.get("original", ""))
+        self.per_test.setdefault(test, {}).setdefault(key, record)
+
+    def start_test(self, nodeid: str) -> None:
+        self.current = nodeid
+        self.order.append(nodeid)
+        self.per_test.setdefault(nodeid, {})
+        # Replacements still active from earlier (module/session fixtures, collection) apply to this test too.
+        for record in self.active.values():
+            self._see(nodeid, record)
+
+    def end_test(self) -> None:
+        self.current = None
+
+    def to_json(self, exit_status: int) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "exit_status": exit_status,
+            "tests": list(dict.fromkeys(self.order)),
+            "replacements": [
+                {"test": test, **record}
+                for test in dict.fromkeys(self.order)
+                for record in sorted(
+                    self.per_test.get(test, {}).values(), key=lambda r: (r["site"], r["target"], r["kind"])
+                )
+            ],
+        }
+
+    # -- sites ----------------------------------------------------------------------
+    def site(self, skip: int = 2) -> str:
+        """file:line of the first frame in the project's own code (a test, a fixture, a helper); "" if none."""
+        frame = sys._getframe(skip)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if self._is_user(filename):
+                return f"{self.relative(filename)}:{frame.f_lineno}"
+            frame = frame.f_back
+        return ""
+
+    def relative(self, filename: str) -> str:
+        try:
+            return Path(filename).resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return filename
+
+    def _is_user(self, filename: str) -> bool:
+        known = self._user_file.get(filename)
+        if known is None:
+            path = os.path.normcase(os.path.abspath(filename))
+            known = (
+                not filename.startswith("<")
+                and path != THIS_FILE
+                and path.startswith(os.path.normcase(str(self.root)) + os.sep)
+                and "site-packages" not in path
+                and "dist-packages" not in path
+            )
+            self._user_file[filename] = known
+        return known
+
+
+REC = Recorder(Path.cwd().resolve())
+
+
+# -- naming ---------------------------------------------------------------------------
+def dotted(obj: object) -> str | None:
+    """The importable dotted name of a module, class or function; None for anything else."""
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    if isinstance(obj, property):
+        obj = obj.fget
+    if inspect.ismethod(obj):
+        obj = obj.__func__
+    if isinstance(obj, ModuleType):
+        return obj.__name__
+    if isinstance(obj, type) or inspect.isfunction(obj) or inspect.isbuiltin(obj):
+        module = getattr(obj, "__module__", None)
+        qualname = getattr(obj, "__qualname__", None)
+        if isinstance(module, str) and isinstance(qualname, str) and "<" not in qualname:
+            return f"{module}.{qualname}"
+    return None
+
+
+def owner_name(owner: object) -> str:
+    """Dotted name of what an attribute is set on: a module, a class, or an instance's class."""
+    name = dotted(owner)
+    if name is not None:
+        return name
+    cls = type(owner)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def dict_name(mapping: object) -> str:
+    """Dotted name of a mapping: os.environ, sys.modules, or a module-level dict found by identity."""
+    if mapping is os.environ:
+        return "os.environ"
+    if mapping is sys.modules:
+        return "sys.modules"
+    for module_name, module in list(sys.modules.items()):
+        namespace = getattr(module, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for attr, value in list(namespace.items()):
+            if value is mapping and not attr.startswith("__"):
+                return f"{module_name}.{attr}"
+    return f"<{type(mapping).__name__}>"
+
+
+def inherited(owner: object, name: str) -> object:
+    """The value ``name`` had on a class before it was set, looking through its bases."""
+    if isinstance(owner, type):
+        for base in owner.__mro__[1:]:
+            if name in base.__dict__:
+                return base.__dict__[name]
+    return None
+
+
+def item_target(mapping: object, key: object, name: str | None = None) -> str:
+    """The target of one dict entry: the module name for sys.modules, else ``dict[key]``."""
+    if mapping is sys.modules and isinstance(key, str):
+        return key
+    label = key if isinstance(key, str) else repr(key)
+    return f"{name or dict_name(mapping)}[{label}]"
+
+
+def clears_environ(record: dict[str, str]) -> bool:
+    return record["target"] == "os.environ"
+
+
+# -- monkeypatch ------------------------------------------------------------------------
+def _tokens(obj: object) -> list[int]:
+    return obj.__dict__.setdefault("_gate_census_tokens", [])
+
+
+def _wrap_monkeypatch() -> None:
+    orig_setattr, orig_delattr = MonkeyPatch.setattr, MonkeyPatch.delattr
+    orig_setitem, orig_delitem = MonkeyPatch.setitem, MonkeyPatch.delitem
+    orig_setenv, orig_delenv, orig_undo = MonkeyPatch.setenv, MonkeyPatch.delenv, MonkeyPatch.undo
+
+    def attr_wrapper(orig: Callable[..., None], kind: str) -> Callable[..., None]:
+        def wrapper(self: MonkeyPatch, *args: Any, **kwargs: Any) -> None:
+            __tracebackhide__ = True
+            before = len(self._setattr)
+            orig(self, *args, **kwargs)
+            if REC.quiet or len(self._setattr) == before:
+                return
+            owner, name, oldval = self._setattr[-1]
+            if oldval is notset:
+                oldval = inherited(owner, name)
+            target = f"{owner_name(owner)}.{name}"
+            _tokens(self).append(REC.add(target, kind, REC.site(), dotted(oldval) or ""))
+
+        wrapper.__wrapped__ = orig  # type: ignore[attr-defined]
+        return wrapper
+
+    def item_wrapper(orig: Callable[..., None], kind: str) -> Callable[..., None]:
+        def wrapper(self: MonkeyPatch, *args: Any, **kwargs: Any) -> None:
+            __tracebackhide__ = True
+            before = len(self._setitem)
+            REC.quiet += 1
+            try:
+                orig(self, *args, **kwargs)
+            finally:
+                REC.quiet -= 1
+            if REC.quiet or len(self._setitem) == before:
+                return
+            mapping, key, _old = self._setitem[-1]
+            if kind == "monkeypatch.delitem" and mapping is sys.modules:
+                # Dropping a module makes the next import load the real code again: nothing is hidden.
+                target = f"sys.modules[{key}]"
+            else:
+                target = item_target(mapping, key)
+            _tokens(self).append(REC.add(target, kind, REC.site()))
+
+        wrapper.__wrapped__ = orig  # type: ignore[attr-defined]
+        return wrapper
+
+    def undo(self: MonkeyPatch) -> None:
+        orig_undo(self)
+        for token in _tokens(self):
+            REC.remove(token)
+        _tokens(self).clear()
+
+    MonkeyPatch.setattr = attr_wrapper(orig_setattr, "monkeypatch.setattr")  # type: ignore[method-assign,assignment]
+    MonkeyPatch.delattr = attr_wrapper(orig_delattr, "monkeypatch.delattr")  # type: ignore[method-assign,assignment]
+    MonkeyPatch.setitem = item_wrapper(orig_setitem, "monkeypatch.setitem")  # type: ignore[method-assign]
+    MonkeyPatch.delitem = item_wrapper(orig_delitem, "monkeypatch.delitem")  # type: ignore[method-assign]
+    MonkeyPatch.setenv = item_wrapper(orig_setenv, "monkeypatch.setenv")  # type: ignore[method-assign]
+    MonkeyPatch.delenv = item_wrapper(orig_delenv, "monkeypatch.delenv")  # type: ignore[method-assign]
+    MonkeyPatch.undo = undo  # type: ignore[method-assign]
+
+
+# -- unittest.mock ----------------------------------------------------------------------
+_PATCH_KINDS = {"_patch_object": "patch.object", "_patch_multiple": "patch.multiple"}
+
+
+def _wrap_mock() -> None:
+    patch_cls: Any = mock._patch  # type: ignore[attr-defined]
+    dict_cls: Any = mock._patch_dict  # type: ignore[attr-defined]
+    orig_init, orig_copy = patch_cls.__init__, patch_cls.copy
+    orig_enter, orig_exit = patch_cls.__enter__, patch_cls.__exit__
+    orig_dict_init, orig_patch_dict, orig_unpatch_dict = (
+        dict_cls.__init__,
+        dict_cls._patch_dict,
+        dict_cls._unpatch_dict,
+    )
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        orig_init(self, *args, **kwargs)
+        # Where the patcher was written: for decorators that is the decorator line, not the call site.
+        self._gate_site = REC.site()
+        self._gate_kind = _PATCH_KINDS.get(sys._getframe(1).f_code.co_name, "patch")
+
+    def copy(self: Any) -> Any:
+        patcher = orig_copy(self)
+        patcher._gate_site = getattr(self, "_gate_site", patcher._gate_site)
+        patcher._gate_kind = getattr(self, "_gate_kind", patcher._gate_kind)
+        return patcher
+
+    def enter(self: Any) -> Any:
+        result = orig_enter(self)
+        original = self.temp_original
+        original_name = "" if original is mock.DEFAULT else dotted(original) or ""
+        target = f"{owner_name(self.target)}.{self.attribute}"
+        if self.target is os and self.attribute == "environ":
+            target = "os.environ"
+        self._gate_token = REC.add(
+            target, getattr(self, "_gate_kind", "patch"), getattr(self, "_gate_site", ""), original_name
+        )
+        return result
+
+    def exit(self: Any, *exc_info: Any) -> Any:
+        REC.remove(getattr(self, "_gate_token", None))
+        self._gate_token = None
+        return orig_exit(self, *exc_info)
+
+    def dict_init(self: Any, in_dict: Any, *args: Any, **kwargs: Any) -> None:
+        orig_dict_init(self, in_dict, *args, **kwargs)
+        self._gate_site = REC.site()
+        self._gate_name = in_dict if isinstance(in_dict, str) else None
+
+    def patch_dict(self: Any) -> None:
+        REC.quiet += 1
+        try:
+            orig_patch_dict(self)
+        finally:
+            REC.quiet -= 1
+        mapping, site = self.in_dict, getattr(self, "_gate_site", "")
+        name = (
+            "sys.modules"
+            if mapping is sys.modules
+            else getattr(self, "_gate_name", None) or dict_name(mapping)
+        )
+        tokens = self.__dict__.setdefault("_gate_tokens", [])
+        if self.clear:
+            tokens.append(REC.add(name, "patch.dict(clear=True)", site))
+        for key in self.values:
+            tokens.append(REC.add(item_target(mapping, key, name), "patch.dict", site))
+        if not self.clear and not self.values:
+            tokens.append(REC.add(name, "patch.dict", site))
+
+    def unpatch_dict(self: Any) -> None:
+        for token in self.__dict__.pop("_gate_tokens", []):
+            REC.remove(token)
+        REC.quiet += 1
+        try:
+            orig_unpatch_dict(self)
+        finally:
+            REC.quiet -= 1
+
+    patch_cls.__init__, patch_cls.copy = init, copy
+    patch_cls.__enter__, patch_cls.__exit__ = enter, exit
+    dict_cls.__init__, dict_cls._patch_dict, dict_cls._unpatch_dict = dict_init, patch_dict, unpatch_dict
+
+
+# -- os.environ.clear() -------------------------------------------------------------------
+def _wrap_environ_clear() -> None:
+    environ: Any = os.environ
+    orig_clear = environ.clear
+
+    def clear() -> None:
+        if not REC.quiet:
+            REC.note("os.environ", "os.environ.clear", REC.site())
+        orig_clear()
+
+    environ.clear = clear
+
+
+# -- raw sys.modules assignments ---------------------------------------------------------
+def is_fake_module(value: object) -> bool:
+    """A sys.modules entry that no import produced: not a module, or a module built by hand."""
+    return not isinstance(value, ModuleType) or getattr(value, "__spec__", None) is None
+
+
+class ModulesWatch:
+    """Finds ``sys.modules[name] = fake`` by comparing snapshots; such stores cannot be intercepted."""
+
+    def __init__(self) -> None:
+        self.snapshot: dict[str, object] = dict(sys.modules)
+        self.tokens: dict[str, tuple[int, int]] = {}  # module name -> (token, id of the fake)
+        self._trees: dict[Path, list[tuple[str | None, int]]] = {}
+
+    def check(self, candidates: Callable[[], Iterator[tuple[Path, int, float]]], fallback: str) -> None:
+        current = sys.modules
+        for name, (token, fake_id) in list(self.tokens.items()):
+            if id(current.get(name)) != fake_id:
+                REC.remove(token)
+                del self.tokens[name]
+        for name, value in list(current.items()):
+            before = self.snapshot.get(name)
+            if before is value or name in self.tokens or not is_fake_module(value):
+                continue
+            if any(r["target"] == name for r in REC.active.values()):
+                continue  # made through monkeypatch.setitem or patch.dict: already recorded
+            site = self.find_site(name, candidates())
+            if not site and before is None:
+                continue  # a new entry no store in the tests explains: made by a library, not a test
+            self.tokens[name] = (REC.add(name, "sys.modules", site or fallback), id(value))
+        self.snapshot = dict(current)
+
+    def find_site(self, name: str, spans: Iterator[tuple[Path, int, float]]) -> str:
+        """The line that stored ``name``: a literal key wins, else the first store with a computed key."""
+        loose = ""
+        for path, first, last in spans:
+            for key, line in self._stores(path):
+                if not first <= line <= last:
+                    continue
+                if key == name:
+                    return f"{REC.relative(str(path))}:{line}"
+                if key is None and not loose:
+                    loose = f"{REC.relative(str(path))}:{line}"
+        return loose
+
+    def _stores(self, path: Path) -> list[tuple[str | None, int]]:
+        """(key or None when not a literal, line) of every ``sys.modules[...] = ...`` in a file."""
+        if path not in self._trees:
+            found: list[tuple[str | None, int]] = []
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"))
+            except (OSError, SyntaxError, ValueError):
+                tree = ast.Module(body=[], type_ignores=[])
+            for node in ast.walk(tree):
+                targets = node.targets if isinstance(node, ast.Assign) else []
+                for target in targets:
+                    if (
+                        isinstance(target, ast.Subscript)
+                        and isinstance(target.value, ast.Attribute)
+                        and target.value.attr == "modules"
+                        and isinstance(target.value.value, ast.Name)
+                        and target.value.value.id == "sys"
+                    ):
+                        key = target.slice.value if isinstance(target.slice, ast.Constant) else None
+                        found.append((key if isinstance(key, str) else None, node.lineno))
+            self._trees[path] = found
+        return self._trees[path]
+
+
+WATCH = ModulesWatch()
+
+
+Span = tuple[Path, int, float]  # a file and a range of its lines
+
+
+def _span(func: object) -> Span | None:
+    code = getattr(inspect.unwrap(func), "__code__", None) if callable(func) else None
+    if code is None or not REC._is_user(code.co_filename):
+        return None
+    last = max((line for _, _, line in code.co_lines() if line), default=code.co_firstlineno)
+    return Path(code.co_filename), code.co_firstlineno, last
+
+
+def _item_spans(item: pytest.Item, phase: str) -> Iterator[Span]:
+    """Where a store made in this phase may be written, most precise first: the test function (call)
+    or its fixtures (setup, teardown); then the whole test file and its conftests."""
+    if phase == "call":
+        funcs = [getattr(item, "obj", None)]
+    else:
+        info = getattr(item, "_fixtureinfo", None)
+        funcs = [d.func for defs in (info.name2fixturedefs.values() if info else []) for d in defs]
+    for func in funcs:
+        span = _span(func)
+        if span is not None:
+            yield span
+    yield Path(item.path), 0, float("inf")
+    for parent in Path(item.path).parents:
+        conftest = parent / "conftest.py"
+        if conftest.is_file():
+            yield conftest, 0, float("inf")
+        if parent == REC.root:
+            break
+
+
+def _collected_spans() -> Iterator[Span]:
+    for module in list(sys.modules.values()):
+        filename = getattr(module, "__file__", None)
+        if filename and REC._is_user(filename):
+            name = Path(filename).name
+            if name == "conftest.py" or name.startswith("test"):
+                yield Path(filename), 0, float("inf")
+
+
+# -- hooks ------------------------------------------------------------------------------
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--gate-census-out", default=None, help="write the replacement census (JSON) here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    REC.root = Path(config.rootpath).resolve()
+    REC._user_file.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Iterator[None]:
+    result = yield
+    # Fakes put into sys.modules at import time stay for the whole session.
+    WATCH.check(_collected_spans, "")
+    return result
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    REC.start_test(item.nodeid)
+    try:
+        return (yield)
+    finally:
+        REC.end_test()
+
+
+def _phase(item: pytest.Item, phase: str) -> Iterator[None]:
+    path, line, _ = item.location
+    fallback = f"{path}:{(line or 0) + 1}"
+    WATCH.check(lambda: _item_spans(item, "setup"), fallback)  # left over from between tests
+    try:
+        return (yield)
+    finally:
+        WATCH.check(lambda: _item_spans(item, phase), fallback)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _phase(item, "setup"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _phase(item, "call"))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    return (yield from _phase(item, "teardown"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    out = session.config.getoption("--gate-census-out")
+    if out:
+        Path(out).write_text(json.dumps(REC.to_json(int(exitstatus)), indent=1), encoding="utf-8")
+
+
+# The wrappers go in when pytest imports this plugin (-p), before conftests and test modules are
+# imported, so that patchers created at import time (class decorators) know where they were written.
+_wrap_monkeypatch()
+_wrap_mock()
+_wrap_environ_clear()

@@ -1,0 +1,203 @@
+"""The census plugin and its cache, on real pytest runs of small projects written into tmp_path.
+
+Every replacement style gets its exact record: test node id, dotted target, kind and file:line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gate.census import CACHE, Census, collect, load_or_collect
+from gate.exit_code import RunError
+from gate.model import Replacement
+from tests.gate.census_fixture import FILES
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def site(marker: str) -> str:
+    """file:line of the fixture project's line tagged ``# S:<marker>``."""
+    tag = f"# S:{marker}"
+    for name, text in FILES.items():
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.rstrip().endswith(tag):
+                return f"{name}:{number}"
+    raise LookupError(marker)
+
+
+@pytest.fixture(scope="module")
+def census(tmp_path_factory: pytest.TempPathFactory) -> Census:
+    root = write_project(tmp_path_factory.mktemp("census"), FILES)
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GATE_CENSUS_PRESENT", "1")  # deleted by one of the project's tests
+    try:
+        return collect(root, ["tests"], log_path=root / "census.log")
+    finally:
+        mp.undo()
+
+
+def records(census: Census, test: str) -> set[tuple[str, str, str, str]]:
+    return {(r.target, r.kind, r.site, r.original) for r in census.of(test)}
+
+
+# Made at import time of a test module: stays in sys.modules for the whole session.
+IMPORT_TIME = ("pkg.optional", "sys.modules", site("import_time"), "")
+S = "tests/test_styles.py::"
+
+EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
+    "tests/auto/test_auto.py::test_uses_autouse": {
+        ("pkg.core.Downloader._open", "patch.object", site("autouse"), ""),
+        ("pkg.core.compute", "patch", site("started"), ""),
+    },
+    "tests/test_import_time.py::test_after_import": set(),
+    "tests/test_module_scope.py::test_a": {
+        ("pkg.core.Downloader.norm", "patch.object", site("module_fixture"), "")
+    },
+    # A module-scoped fixture's patch is still in place for the next test of its module.
+    "tests/test_module_scope.py::test_b": {
+        ("pkg.core.Downloader.norm", "patch.object", site("module_fixture"), "")
+    },
+    S + "test_plain": set(),
+    S + "test_setattr_class": {
+        ("pkg.core.Downloader._open", "monkeypatch.setattr", site("setattr_class"), "")
+    },
+    S + "test_setattr_string": {("pkg.core.helper", "monkeypatch.setattr", site("setattr_string"), "")},
+    S + "test_setattr_instance": {
+        ("pkg.core.Downloader.download_file", "monkeypatch.setattr", site("setattr_instance"), "")
+    },
+    S + "test_delattr": {("pkg.core.compute", "monkeypatch.delattr", site("delattr"), "")},
+    S + "test_setitem_and_env": {
+        ("pkg.core.SETTINGS[retries]", "monkeypatch.setitem", site("setitem"), ""),
+        ("os.environ[GATE_X]", "monkeypatch.setenv", site("setenv"), ""),
+        ("os.environ[GATE_CENSUS_PRESENT]", "monkeypatch.delenv", site("delenv"), ""),
+    },
+    # Patched where it is looked up: the record names the place and the class it held.
+    S + "test_patch_string": {
+        ("pkg.consumer.Downloader", "patch", site("patch_string"), "pkg.core.Downloader")
+    },
+    S + "test_patch_object_instance": {
+        ("pkg.core.Downloader.download_file", "patch.object", site("patch_object"), "")
+    },
+    S + "test_patch_multiple": {
+        ("pkg.core.helper", "patch.multiple", site("patch_multiple"), ""),
+        ("pkg.core.compute", "patch.multiple", site("patch_multiple"), ""),
+    },
+    S + "test_patch_decorator": {("pkg.core.helper", "patch", site("patch_decorator"), "")},
+    S + "test_patch_dict_environ_clear": {
+        ("os.environ", "patch.dict(clear=True)", site("patch_dict_clear"), ""),
+        ("os.environ[A]", "patch.dict", site("patch_dict_clear"), ""),
+    },
+    S + "test_patch_dict_settings": {("pkg.core.SETTINGS[retries]", "patch.dict", site("patch_dict"), "")},
+    S + "test_environ_clear": {("os.environ", "os.environ.clear", site("environ_clear"), "")},
+    S + "test_sys_modules_fixture": {("pkg.extra", "sys.modules", site("sys_modules_fixture"), "")},
+    S + "test_sys_modules_in_test": {("pkg.extra", "sys.modules", site("sys_modules_test"), "")},
+    S + "test_sys_modules_setitem": {("pkg.extra", "monkeypatch.setitem", site("sys_modules_setitem"), "")},
+    S + "test_sys_modules_patch_dict": {("pkg.extra", "patch.dict", site("sys_modules_patch_dict"), "")},
+    S + "TestClassLevel::test_one": {
+        ("pkg.core.Downloader._open", "patch.object", site("class_decorator"), "")
+    },
+    S + "TestClassLevel::test_two": {
+        ("pkg.core.Downloader._open", "patch.object", site("class_decorator"), "")
+    },
+    S + "test_param[helper]": {("pkg.core.helper", "monkeypatch.setattr", site("param_fixture"), "")},
+    S + "test_param[compute]": {("pkg.core.compute", "monkeypatch.setattr", site("param_fixture"), "")},
+    S + "test_async_mock": {("pkg.core.fetch", "patch.object", site("async"), "")},
+    S + "test_nested_class": {("pkg.core.Downloader.Inner.run", "patch.object", site("nested"), "")},
+    S + "test_patch_where_used": {("pkg.consumer.helper", "patch", site("where_used"), "pkg.core.helper")},
+    S + "TestUnittestStyle::test_it": {("pkg.core.helper", "patch", site("unittest_setup"), "")},
+    S + "test_fails": set(),
+    "tests/test_zz_after.py::test_nothing_left": set(),
+}
+
+
+def test_census_lists_every_test_with_node_ids_as_mutmut_spells_them(census: Census) -> None:
+    assert census.tests == list(EXPECTED)
+
+
+@pytest.mark.parametrize("test", list(EXPECTED))
+def test_census_records_exactly_the_replacements_active_in_each_test(census: Census, test: str) -> None:
+    assert records(census, test) == EXPECTED[test] | {IMPORT_TIME}
+    assert all(r.test == test for r in census.of(test))
+
+
+def test_census_survives_a_failing_test(census: Census) -> None:
+    assert census.exit_status == 1
+    assert census.duration_s > 0
+
+
+def test_census_json_round_trip(census: Census) -> None:
+    again = Census.from_json(json.loads(json.dumps(census.to_json())))
+    assert again.tests == census.tests
+    assert again.replacements == census.replacements
+    assert Replacement(
+        S + "test_patch_string",
+        "pkg.consumer.Downloader",
+        "patch",
+        site("patch_string"),
+        "pkg.core.Downloader",
+    ) in again.of(S + "test_patch_string")
+
+
+def test_census_of_an_unknown_test_is_empty(census: Census) -> None:
+    assert census.of("tests/nowhere.py::test_x") == []
+
+
+SMALL = {
+    "pkg/__init__.py": "",
+    "pkg/mod.py": "def double(x):\n    return 2 * x\n",
+    "tests/__init__.py": "",
+    "tests/test_mod.py": (
+        "from pkg import mod\n\n\n"
+        "def test_double(monkeypatch):\n"
+        "    monkeypatch.setattr(mod, 'double', lambda x: 0)\n"
+        "    assert mod.double(2) == 0\n"
+    ),
+}
+
+
+def test_load_or_collect_runs_once_and_reuses_the_cache_until_a_file_changes(tmp_path: Path) -> None:
+    root = write_project(tmp_path, SMALL)
+    log = tmp_path / "census.log"
+    first = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+    assert [(r.test, r.target, r.kind, r.site) for r in first.replacements] == [
+        ("tests/test_mod.py::test_double", "pkg.mod.double", "monkeypatch.setattr", "tests/test_mod.py:5")
+    ]
+    assert (root / CACHE).is_file()
+    assert json.loads((root / CACHE).read_text())["fingerprint"] == first.fingerprint
+
+    log.unlink()
+    again = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+    assert not log.exists()  # served from .gate/census.json: pytest did not run
+    assert again.replacements == first.replacements
+
+    (root / "pkg" / "mod.py").write_text("def double(x):\n    return x + x\n")
+    changed = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+    assert log.exists()
+    assert changed.fingerprint != first.fingerprint
+    assert changed.replacements == first.replacements
+
+
+def test_load_or_collect_rebuilds_an_unreadable_cache(tmp_path: Path) -> None:
+    root = write_project(tmp_path, SMALL)
+    (root / CACHE).parent.mkdir()
+    (root / CACHE).write_text("{not json")
+    census = load_or_collect(root, ["tests"], ["pkg"], log_path=tmp_path / "census.log")
+    assert [r.target for r in census.replacements] == ["pkg.mod.double"]
+    assert Census.from_json(json.loads((root / CACHE).read_text())).fingerprint == census.fingerprint
+
+
+def test_collect_raises_a_run_error_naming_the_log_when_pytest_cannot_run(tmp_path: Path) -> None:
+    root = write_project(tmp_path, SMALL)
+    log = tmp_path / "census.log"
+    with pytest.raises(RunError, match=r"pytest exit 4.*census\.log"):
+        collect(root, ["tests/missing"], log_path=log)
+    assert "tests/missing" in log.read_text()
