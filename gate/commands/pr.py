@@ -12,7 +12,7 @@ import click
 
 from gate.annotation import annotations, in_github_actions
 from gate.atomic import write_text_atomic
-from gate.commands.common import emit, exit_with, project_config, warn
+from gate.commands.common import emit, exit_with, project_config, warn, warn_run
 from gate.exit_code import ConfigError
 from gate.github import GitHubClient, api_url_from, fork_notice, resolve_pull_request
 from gate.in_diff import run_in_diff
@@ -148,6 +148,9 @@ def pr_command(
             on_stage=stage,
         )
     result = found.result
+    warn_run(config, found.warnings, quiet)
+    if found.unplaced:
+        stage(f"{found.unplaced} mutant(s) of the changed files have no known line and were left out")
     if found.flaky:
         stage(f"{len(found.flaky)} survivor(s) were killed when re-run alone: reported as flaky")
     verdict = judge_changed_lines(result, allowed, floor)

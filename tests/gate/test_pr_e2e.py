@@ -130,3 +130,10 @@ def test_a_survivor_killed_when_re_run_alone_is_flaky_not_survived(tmp_path):
     comment = (project.root / ".gate" / "pr-comment.md").read_text()
     assert "2 flaky mutants (survived in the batch, killed when re-run alone)" in comment
     assert "**Line 6**" not in comment
+
+    again = project.gate("pr", "--base", "main", "-f", "json", env={"MARKERS": str(markers)})
+
+    assert again.returncode == 0, again.stderr
+    assert "2 mutants on changed lines: 0 to test, 2 cached" in again.stderr
+    assert "re-running" not in again.stderr
+    assert [m.get("flaky", False) for m in json.loads(again.stdout)["mutants"]] == [True, True]
