@@ -48,6 +48,7 @@ def cli() -> None:
 # (Registration list: keep one line per command.)
 from gate.commands.check import check_command  # noqa: E402
 from gate.commands.doctor import doctor_command  # noqa: E402
+from gate.commands.pr import pr_command  # noqa: E402
 from gate.commands.report import report_command  # noqa: E402
 from gate.commands.run import run_command  # noqa: E402
 
@@ -55,6 +56,7 @@ cli.add_command(run_command)
 cli.add_command(check_command)
 cli.add_command(report_command)
 cli.add_command(doctor_command)
+cli.add_command(pr_command)
 
 
 def main() -> None:

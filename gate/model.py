@@ -249,6 +249,7 @@ class RunResult:
     comparison: dict[str, Any] | None = None  # vs the previous run: new/fixed survivors, deltas
     stale_accepted: list[str] = field(default_factory=list)
     selection: str = "all"  # all | targets | module | changed-lines | shard
+    scope: dict[str, Any] | None = None  # changed-lines runs: base, merge base, changed ranges (diffscope)
 
     def by_target(self) -> dict[str, list[Mutant]]:
         groups: dict[str, list[Mutant]] = {name: [] for name in self.target_floors}
@@ -289,6 +290,8 @@ class RunResult:
             data["shard"] = dict(self.shard)
         if self.comparison is not None:
             data["comparison"] = self.comparison
+        if self.scope is not None:
+            data["scope"] = self.scope
         return data
 
     @classmethod
@@ -311,6 +314,7 @@ class RunResult:
             comparison=data.get("comparison"),
             stale_accepted=list(data.get("stale_accepted", [])),
             selection=data.get("selection", "all"),
+            scope=data.get("scope"),
         )
 
 

@@ -108,6 +108,8 @@ def emit(
     options: dict[str, Any] = {}
     if fmt == "text":
         options = {"color": output is None and use_color(), "verdict": verdict}
+    elif fmt == "markdown":
+        options = {"verdict": verdict}
     text = render(result, fmt, **options)
     if output is not None:
         write_text_atomic(output, text)
