@@ -132,14 +132,16 @@ def extract_model_id(payload: Any) -> int | None:
     """
     if not isinstance(payload, Mapping):
         return None
-    candidates: list[Any] = []
     civitai = payload.get("civitai")
-    if isinstance(civitai, Mapping):
-        model = civitai.get("model")
-        candidates += [civitai.get("modelId"), civitai.get("model_id")]
-        if isinstance(model, Mapping):
-            candidates.append(model.get("id"))
-    candidates += [payload.get("model_id"), payload.get("civitai_model_id")]
+    civitai = civitai if isinstance(civitai, Mapping) else {}
+    model = civitai.get("model")
+    candidates = (
+        civitai.get("modelId"),
+        civitai.get("model_id"),
+        model.get("id") if isinstance(model, Mapping) else None,
+        payload.get("model_id"),
+        payload.get("civitai_model_id"),
+    )
     for candidate in candidates:
         model_id = _as_model_id(candidate)
         if model_id is not None:
@@ -212,11 +214,10 @@ class ModelLifecycleService:
     async def _delete_one(self, cache: Any, path: str) -> dict[str, Any]:
         entry = _find_entry(cache, path)
         try:
-            payload = await self._metadata.load(path)
+            model_id = extract_model_id(await self._metadata.load(path))
         except MetadataError:
             # A corrupt sidecar must not block deleting the model it belongs to.
-            payload = None
-        model_id = extract_model_id(payload)
+            model_id = None
         if model_id is None:
             model_id = extract_model_id(entry)
 
@@ -292,10 +293,11 @@ class ModelLifecycleService:
         return {"success": True, "message": f"Model {os.path.basename(path)} restored"}
 
     def _folder_of(self, path: str) -> str:
-        # The deepest root holding the path: nested roots give the shortest folder.
+        # The deepest root holding the path: nested roots give the shortest folder. Roots that hold
+        # the same path are ancestors of one another, so the greatest string is the deepest.
         absolute = os.path.abspath(path)
         roots = [os.path.abspath(root) for root in self._library.get_model_roots() if root]
-        root = max((r for r in roots if _is_within(absolute, r)), key=len)
+        root = max(r for r in roots if _is_within(absolute, r))
         folder = os.path.relpath(os.path.dirname(absolute), root)
         return "" if folder == os.curdir else normalize_path(folder)
 
@@ -357,7 +359,6 @@ class ModelLifecycleService:
     ) -> None:
         new_path = moves[0][2]
         done: list[tuple[str, str]] = []
-        failed = new_path
         try:
             for _, old, new in moves:
                 failed = new
