@@ -26,14 +26,12 @@ def _attach(primary: dict[K, V], groups: dict[K, list[V]], key: K, value: V) -> 
 
 
 def _detach(primary: dict[K, V], groups: dict[K, list[V]], key: K, value: V) -> None:
-    """Forget ``value`` under ``key``; if it was the answer, the earliest remaining one takes over."""
+    """Forget ``value`` (attached under ``key``); if it was the answer, the earliest remaining takes over."""
     group = groups.get(key)
     if group is None:
-        if primary.get(key) == value:
-            del primary[key]
+        del primary[key]
         return
-    if value in group:
-        group.remove(value)
+    group.remove(value)
     if primary[key] == value:
         primary[key] = group[0]
     if len(group) == 1:
@@ -100,6 +98,9 @@ class ModelHashIndex:
 
         ``hash_val`` is accepted for callers that know it; the index tracks each path's hash itself.
         """
+        key = self._path_to_autov3.pop(file_path, None)
+        if key is not None:
+            _detach(self._autov3_to_path, self._autov3_duplicates, key, file_path)
         sha = self._path_to_hash.pop(file_path, None)
         if sha is None:
             return
@@ -107,9 +108,6 @@ class ModelHashIndex:
         _detach(self._filename_to_path, self._duplicate_filenames, _file_stem(file_path), file_path)
         if sha not in self._hash_to_path:
             _detach(self._autov2_to_hash, self._autov2_collisions, sha[:AUTOV2_LENGTH], sha)
-        key = self._path_to_autov3.pop(file_path, None)
-        if key is not None:
-            _detach(self._autov3_to_path, self._autov3_duplicates, key, file_path)
 
     def remove_by_hash(self, sha256: str) -> None:
         """Forget every file with this content hash."""

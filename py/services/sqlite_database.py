@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 BUSY_TIMEOUT_SECONDS = 30.0
+SQLITE_HEADER = b"SQLite format 3\x00"
 _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _COMPANIONS = ("-wal", "-shm")
 
@@ -72,9 +73,23 @@ class SqliteDatabase:
     def exists(self) -> bool:
         return os.path.isfile(self.path)
 
+    def holds_foreign_bytes(self) -> bool:
+        """True when the file is not SQLite at all (an empty file is an empty database).
+
+        Checked before SQLite opens it: SQLite would otherwise treat the -wal beside it as its own.
+        """
+        try:
+            with open(self.path, "rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError:
+            return False
+        return header not in (b"", SQLITE_HEADER)
+
     @contextmanager
     def reading(self) -> Iterator[sqlite3.Connection]:
         """A read-only connection holding one snapshot for all its queries."""
+        if self.holds_foreign_bytes():
+            raise sqlite3.DatabaseError(f"{self.path} is not a database")
         uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro"
         conn = sqlite3.connect(uri, uri=True, timeout=self._busy_timeout, isolation_level=None)
         try:
@@ -86,6 +101,11 @@ class SqliteDatabase:
     def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``work`` in one immediate transaction; a corrupt file is set aside and rebuilt once."""
         with self._write_lock:
+            if self.holds_foreign_bytes():
+                moved = self.quarantine()
+                logger.warning(
+                    "Cache database %s is not a database; kept as %s, rebuilding", self.path, moved
+                )
             try:
                 return self._write_once(work)
             except sqlite3.DatabaseError as exc:
@@ -107,19 +127,14 @@ class SqliteDatabase:
             # IMMEDIATE: a deferred transaction that later upgrades to a write lock can fail with
             # "database is locked" at once, without waiting for the busy timeout.
             conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._init_schema(conn)
-                before = conn.total_changes
-                result = work(conn)
-                changes = conn.total_changes - before
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            self.last_changes = changes
+            self._init_schema(conn)
+            before = conn.total_changes
+            result = work(conn)
+            conn.execute("COMMIT")
+            self.last_changes = conn.total_changes - before
             return result
         finally:
+            # Closing without COMMIT rolls the transaction back: a failed write changes nothing.
             conn.close()
 
     def quarantine(self) -> str:

@@ -22,6 +22,7 @@ DEFAULT_LIBRARY = "default"
 _UNSAFE_LIBRARY_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 
 CopyFile = Callable[[str, str], object]
+RemoveFile = Callable[[str], object]
 
 
 class CacheType(Enum):
@@ -82,11 +83,17 @@ def _copy_atomically(source: str, target: str, copy_file: CopyFile) -> None:
 
 
 class CachePaths:
-    """The cache layout of one settings directory; ``copy_file`` is how migration copies."""
+    """The cache layout of one settings directory; ``copy_file``/``remove_file`` do the file work."""
 
-    def __init__(self, settings_dir: str | os.PathLike[str], copy_file: CopyFile = shutil.copy2) -> None:
+    def __init__(
+        self,
+        settings_dir: str | os.PathLike[str],
+        copy_file: CopyFile = shutil.copy2,
+        remove_file: RemoveFile = os.remove,
+    ) -> None:
         self.settings_dir = os.fspath(settings_dir)
         self._copy_file = copy_file
+        self._remove_file = remove_file
 
     def base_dir(self, create: bool = True) -> str:
         path = os.path.join(self.settings_dir, "cache")
@@ -157,7 +164,7 @@ class CachePaths:
 
     def _remove_legacy(self, legacy: str) -> None:
         try:
-            os.remove(legacy)
+            self._remove_file(legacy)
         except OSError as exc:
             logger.warning("Could not remove migrated legacy cache %s: %s", legacy, exc)
             return
@@ -199,7 +206,7 @@ class CachePaths:
         removed: list[str] = []
         for legacy in files:
             try:
-                os.remove(legacy)
+                self._remove_file(legacy)
             except OSError as exc:
                 logger.warning("Could not remove legacy cache %s: %s", legacy, exc)
                 continue
