@@ -249,6 +249,7 @@ def test_symlinks_are_not_resolved_a_link_outside_pointing_into_a_root_is_outsid
         ({"model_id": True}, None),
         ({"model_id": 1.5}, None),
         ({"model_id": "-3"}, None),
+        ({"model_id": "\u00b2"}, None),
         ({"model_id": ""}, None),
         ({}, None),
         (None, None),
