@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import threading
@@ -269,6 +270,21 @@ def test_empty_file_is_an_empty_database(cache: PersistentRecipeCache, db: str) 
     assert cache.save_cache([recipe_item("a", 1)]) is True
     assert not os.path.exists(db + ".corrupt")
     assert cache.get_recipe_count() == 1
+
+
+def test_failures_are_logged_with_the_file_and_the_cause(
+    cache: PersistentRecipeCache, db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Path(db).write_bytes(b"garbage" * 50)
+    caplog.set_level(logging.WARNING, logger="py.services")
+    assert cache.get_recipe_count() == 0
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    assert PersistentRecipeCache(db_path=blocker / "r.sqlite", environ={}).remove_recipe("a") is False
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"Could not read recipe cache {db}: {db} is not a database"),
+        ("ERROR", f"Could not save recipe cache {blocker}/r.sqlite: [Errno 17] File exists: '{blocker}'"),
+    ]
 
 
 def test_unwritable_location_fails_softly(tmp_path: Path) -> None:
