@@ -118,11 +118,13 @@ def recipe_row(recipe: Mapping[str, Any], json_path: str | None) -> tuple[Any, .
 
 
 def _decode(text: str | None, empty: Any) -> Any:
-    """A JSON column; unreadable or of the wrong kind, it is the field's empty value."""
+    """A JSON column; missing, unreadable or of the wrong kind, it is the field's empty value."""
+    if not text:
+        return type(empty)()
     try:
-        value = json.loads(text) if text else None
+        value = json.loads(text)
     except ValueError:
-        value = None
+        return type(empty)()
     return value if isinstance(value, type(empty)) else type(empty)()
 
 
