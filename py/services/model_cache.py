@@ -55,9 +55,8 @@ class ModelCache:
                 item[key] = "" if value is None else str(value)
         self._lock = asyncio.Lock()
         self._sorted: dict[tuple[str, str, Any], list[dict[str, Any]]] = {}
-        self._last_sort: tuple[str, str, Any] = ("name", "asc", None)
-        # Sorted here rather than in a background task: a cache is usable as soon as it exists,
-        # inside an event loop or not.
+        # Indexed here rather than in a background task: a cache is usable as soon as it exists,
+        # inside an event loop or not. Sorted views are computed on first request.
         self._refresh()
 
     # -- sorting ---------------------------------------------------------------
@@ -91,28 +90,26 @@ class ModelCache:
     def get_sorted_data(self, sort_key: str = "name", order: str = "asc", seed: Any = None) -> list[dict]:
         """The models in the requested order; the same list object until the next resort."""
         memo_key = (sort_key, order, seed)
-        self._last_sort = memo_key
         if memo_key not in self._sorted:
             self._sorted[memo_key] = self._sort(sort_key, order, seed)
         return self._sorted[memo_key]
 
     def _refresh(self) -> None:
         self._sorted.clear()
-        self.get_sorted_data(*self._last_sort)
         self.folders = sorted(
             {item.get("folder") or "" for item in self.raw_data}, key=lambda f: (f.lower(), f)
         )
         self.rebuild_version_index()
 
     async def resort(self) -> None:
-        """Re-sort after ``raw_data`` changed: sorted views, folders and version indexes."""
+        """Re-sort after ``raw_data`` changed: sorted views (on next request), folders, version indexes."""
         async with self._lock:
             self._refresh()
 
     async def update_name_display_mode(self, mode: str) -> None:
+        """Switch the name shown; every sorted view changes, since names break ties in all of them."""
         self.name_display_mode = mode if mode in NAME_DISPLAY_MODES else "model_name"
-        if self._last_sort[0] == "name":
-            await self.resort()
+        await self.resort()
 
     # -- version indexes -------------------------------------------------------
 
@@ -175,7 +172,7 @@ class ModelCache:
             self._set_descriptor(model_id, version_id, files[0])
             return
         del self.version_files_index[version_id]
-        self.version_index.pop(version_id, None)
+        del self.version_index[version_id]
         if model_id is None or model_id not in self.model_id_index:
             return
         remaining = [d for d in self.model_id_index[model_id] if d["versionId"] != version_id]

@@ -5,6 +5,7 @@ Every key can name several files (copies of one model, same name in two folders)
 
 from __future__ import annotations
 
+import ntpath
 from typing import TypeVar
 
 from py.utils.constants import AUTOV2_LENGTH
@@ -40,9 +41,9 @@ def _detach(primary: dict[K, V], groups: dict[K, list[V]], key: K, value: V) -> 
 
 def _file_stem(path: str) -> str:
     """``dir/model.v1.safetensors`` -> ``model.v1``, for either separator."""
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    stem, dot, _ = name.rpartition(".")
-    return stem if dot and stem else name
+    name = ntpath.basename(path)
+    stem = name.rpartition(".")[0]
+    return stem or name
 
 
 class ModelHashIndex:
@@ -112,16 +113,10 @@ class ModelHashIndex:
     def remove_by_hash(self, sha256: str) -> None:
         """Forget every file with this content hash."""
         sha = sha256.lower()
-        for path in self._paths_of(sha):
+        for path in [path for path, known in self._path_to_hash.items() if known == sha]:
             self.remove_by_path(path)
 
     # -- lookups ---------------------------------------------------------------
-
-    def _paths_of(self, sha: str) -> list[str]:
-        if sha in self._duplicate_hashes:
-            return list(self._duplicate_hashes[sha])
-        path = self._hash_to_path.get(sha)
-        return [] if path is None else [path]
 
     def get_path(self, hash_value: str | None) -> str | None:
         """The file for a sha256, autov2 (10 characters) or autov3 (12 characters), any case."""
@@ -148,7 +143,7 @@ class ModelHashIndex:
 
     def get_hash_by_filename(self, filename: str) -> str | None:
         """The sha256 for a file name with or without extension, or a path with either separator."""
-        name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+        name = ntpath.basename(filename)
         path = self._filename_to_path.get(name) or self._filename_to_path.get(_file_stem(name))
         return None if path is None else self._path_to_hash[path]
 

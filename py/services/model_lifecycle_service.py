@@ -10,6 +10,9 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol
 
+from py.services.model_cache import ModelCache, as_int
+from py.services.model_hash_index import ModelHashIndex
+from py.services.persistent_model_cache import PersistentModelCache
 from py.services.sidecar_store import MetadataError
 from py.utils.constants import METADATA_BACKUP_SUFFIX, METADATA_SUFFIX, PREVIEW_EXTENSIONS
 from py.utils.file_utils import normalize_path, sidecar_path
@@ -25,14 +28,14 @@ class ModelLibrary(Protocol):
     """The part of a model scanner the lifecycle operations read and keep consistent."""
 
     model_type: str
-    hash_index: Any
+    hash_index: ModelHashIndex
     excluded_models: list[str]
     tag_counts: dict[str, int]
-    persistent_cache: Any | None
+    persistent_cache: PersistentModelCache | None
 
     def get_model_roots(self) -> list[str]: ...
 
-    async def get_cached_data(self) -> Any: ...
+    async def get_cached_data(self) -> ModelCache: ...
 
     def bump_cache_version(self) -> None: ...
 
@@ -114,16 +117,6 @@ def require_path_in_library_roots(path: str, roots: Iterable[str], label: str = 
         raise ValueError(f"{label} '{path}' is outside configured library directories")
 
 
-def _as_model_id(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
-    return None
-
-
 def extract_model_id(payload: Any) -> int | None:
     """The CivitAI model id of a sidecar payload or cache entry, or None.
 
@@ -132,16 +125,18 @@ def extract_model_id(payload: Any) -> int | None:
     """
     if not isinstance(payload, Mapping):
         return None
-    candidates: list[Any] = []
     civitai = payload.get("civitai")
-    if isinstance(civitai, Mapping):
-        model = civitai.get("model")
-        candidates += [civitai.get("modelId"), civitai.get("model_id")]
-        if isinstance(model, Mapping):
-            candidates.append(model.get("id"))
-    candidates += [payload.get("model_id"), payload.get("civitai_model_id")]
+    civitai = civitai if isinstance(civitai, Mapping) else {}
+    model = civitai.get("model")
+    candidates = (
+        civitai.get("modelId"),
+        civitai.get("model_id"),
+        model.get("id") if isinstance(model, Mapping) else None,
+        payload.get("model_id"),
+        payload.get("civitai_model_id"),
+    )
     for candidate in candidates:
-        model_id = _as_model_id(candidate)
+        model_id = as_int(candidate)
         if model_id is not None:
             return model_id
     return None
@@ -209,14 +204,13 @@ class ModelLifecycleService:
         await self._persist(cache)
         return {"success": True, "total_deleted": len(results), "results": results}
 
-    async def _delete_one(self, cache: Any, path: str) -> dict[str, Any]:
+    async def _delete_one(self, cache: ModelCache, path: str) -> dict[str, Any]:
         entry = _find_entry(cache, path)
         try:
-            payload = await self._metadata.load(path)
+            model_id = extract_model_id(await self._metadata.load(path))
         except MetadataError:
             # A corrupt sidecar must not block deleting the model it belongs to.
-            payload = None
-        model_id = extract_model_id(payload)
+            model_id = None
         if model_id is None:
             model_id = extract_model_id(entry)
 
@@ -236,7 +230,7 @@ class ModelLifecycleService:
         await self._sync_versions(cache, model_id)
         return {"deleted_files": deleted, "batch_id": batch_id}
 
-    async def _sync_versions(self, cache: Any, model_id: int | None) -> None:
+    async def _sync_versions(self, cache: ModelCache, model_id: int | None) -> None:
         if self._version_sync is None or model_id is None:
             return
         remaining = sorted(
@@ -292,10 +286,11 @@ class ModelLifecycleService:
         return {"success": True, "message": f"Model {os.path.basename(path)} restored"}
 
     def _folder_of(self, path: str) -> str:
-        # The deepest root holding the path: nested roots give the shortest folder.
+        # The deepest root holding the path: nested roots give the shortest folder. Roots that hold
+        # the same path are ancestors of one another, so the greatest string is the deepest.
         absolute = os.path.abspath(path)
         roots = [os.path.abspath(root) for root in self._library.get_model_roots() if root]
-        root = max((r for r in roots if _is_within(absolute, r)), key=len)
+        root = max(r for r in roots if _is_within(absolute, r))
         folder = os.path.relpath(os.path.dirname(absolute), root)
         return "" if folder == os.curdir else normalize_path(folder)
 
@@ -357,7 +352,6 @@ class ModelLifecycleService:
     ) -> None:
         new_path = moves[0][2]
         done: list[tuple[str, str]] = []
-        failed = new_path
         try:
             for _, old, new in moves:
                 failed = new
@@ -379,11 +373,11 @@ class ModelLifecycleService:
 
     # -- cache upkeep -----------------------------------------------------------------------------
 
-    async def _drop_entry(self, cache: Any, path: str) -> None:
+    async def _drop_entry(self, cache: ModelCache, path: str) -> None:
         cache.raw_data = [item for item in cache.raw_data if item.get("file_path") != path]
         await self._resort(cache)
 
-    async def _resort(self, cache: Any) -> None:
+    async def _resort(self, cache: ModelCache) -> None:
         await cache.resort()
         self._library.bump_cache_version()
 
@@ -401,7 +395,7 @@ class ModelLifecycleService:
         if sha256:
             self._library.hash_index.add_entry(sha256, path, entry.get("autov3"))
 
-    async def _persist(self, cache: Any) -> None:
+    async def _persist(self, cache: ModelCache) -> None:
         store = self._library.persistent_cache
         if store is None:
             return
@@ -414,11 +408,11 @@ class ModelLifecycleService:
         )
 
 
-def _find_entry(cache: Any, path: str) -> dict[str, Any] | None:
+def _find_entry(cache: ModelCache, path: str) -> dict[str, Any] | None:
     return next((item for item in cache.raw_data if item.get("file_path") == path), None)
 
 
-def _hash_snapshot(index: Any) -> dict[str, list[str]]:
+def _hash_snapshot(index: ModelHashIndex) -> dict[str, list[str]]:
     """``{sha256: [paths]}`` of a hash index, duplicate copies included."""
     duplicates = index.get_duplicate_hashes()
     return {sha: list(duplicates.get(sha) or [index.get_path(sha)]) for sha in index.get_all_hashes()}

@@ -66,24 +66,87 @@ _CIVITAI_COLUMNS = frozenset(
     }
 )
 _COLUMN_NAMES = [column.name for column in MODEL_COLUMNS]
+_COLUMN_LIST = ", ".join(_COLUMN_NAMES)
+_MODELS = "models"
 
-# (table, columns after model_type, primary key)
-_SIDE_TABLES = (
-    ("model_tags", ("file_path", "tag"), "model_type, file_path, tag"),
-    ("hash_index", ("sha256", "file_path"), "model_type, sha256, file_path"),
-    ("autov3_index", ("autov3", "file_path"), "model_type, autov3, file_path"),
-    ("excluded_models", ("file_path",), "model_type, file_path"),
+# SQL lives here, whole: identifiers are case-insensitive, so a statement is its own unit.
+_SCHEMA: tuple[tuple[str, list[tuple[str, str]], str], ...] = (
+    (
+        "models",
+        [("model_type", "TEXT NOT NULL"), ("file_path", "TEXT NOT NULL")]
+        + [(column.name, column.decl) for column in MODEL_COLUMNS],
+        "model_type, file_path",
+    ),
+    (
+        "model_tags",
+        [("model_type", "TEXT NOT NULL"), ("file_path", "TEXT NOT NULL"), ("tag", "TEXT NOT NULL")],
+        "model_type, file_path, tag",
+    ),
+    (
+        "hash_index",
+        [("model_type", "TEXT NOT NULL"), ("sha256", "TEXT NOT NULL"), ("file_path", "TEXT NOT NULL")],
+        "model_type, sha256, file_path",
+    ),
+    (
+        "autov3_index",
+        [("model_type", "TEXT NOT NULL"), ("autov3", "TEXT NOT NULL"), ("file_path", "TEXT NOT NULL")],
+        "model_type, autov3, file_path",
+    ),
+    (
+        "excluded_models",
+        [("model_type", "TEXT NOT NULL"), ("file_path", "TEXT NOT NULL")],
+        "model_type, file_path",
+    ),
+)
+_SELECT_MODELS = f"SELECT file_path, {_COLUMN_LIST} FROM models WHERE model_type = ?"
+_INSERT_MODEL = f"INSERT INTO models (model_type, file_path, {_COLUMN_LIST}) VALUES (?, ?, {', '.join('?' for _ in _COLUMN_NAMES)})"
+_UPDATE_MODEL = f"UPDATE models SET {', '.join(f'{name} = ?' for name in _COLUMN_NAMES)} WHERE model_type = ? AND file_path = ?"
+_DELETE_MODEL = "DELETE FROM models WHERE model_type = ? AND file_path = ?"
+_MISSING_AUTOV3 = (
+    "SELECT file_path FROM models WHERE model_type = ? AND sha256 IS NOT NULL AND sha256 != ''"
+    " AND autov3 IS NULL ORDER BY rowid"
+)
+_SELECT_TAGS = "SELECT file_path, tag FROM model_tags WHERE model_type = ? ORDER BY rowid"
+_INSERT_TAG = "INSERT INTO model_tags (model_type, file_path, tag) VALUES (?, ?, ?)"
+_DELETE_TAGS = "DELETE FROM model_tags WHERE model_type = ? AND file_path = ?"
+_TABLE_NAMES = "SELECT name FROM sqlite_master WHERE type = 'table'"
+
+
+@dataclass(frozen=True)
+class SetTable:
+    """A side table holding a set of (key, path) or (path,) rows per model type."""
+
+    name: str
+    select: str
+    insert: str
+    delete: str
+    lowercase_key: bool = False
+
+
+HASHES = SetTable(
+    "hash_index",
+    "SELECT sha256, file_path FROM hash_index WHERE model_type = ? ORDER BY rowid",
+    "INSERT OR IGNORE INTO hash_index (model_type, sha256, file_path) VALUES (?, ?, ?)",
+    "DELETE FROM hash_index WHERE model_type = ? AND sha256 = ? AND file_path = ?",
+    lowercase_key=True,
+)
+AUTOV3 = SetTable(
+    "autov3_index",
+    "SELECT autov3, file_path FROM autov3_index WHERE model_type = ? ORDER BY rowid",
+    "INSERT OR IGNORE INTO autov3_index (model_type, autov3, file_path) VALUES (?, ?, ?)",
+    "DELETE FROM autov3_index WHERE model_type = ? AND autov3 = ? AND file_path = ?",
+)
+EXCLUDED = SetTable(
+    "excluded_models",
+    "SELECT file_path FROM excluded_models WHERE model_type = ? ORDER BY rowid",
+    "INSERT OR IGNORE INTO excluded_models (model_type, file_path) VALUES (?, ?)",
+    "DELETE FROM excluded_models WHERE model_type = ? AND file_path = ?",
 )
 
 
 def _init_schema(conn: sqlite3.Connection) -> None:
-    columns = [("model_type", "TEXT NOT NULL"), ("file_path", "TEXT NOT NULL")]
-    columns += [(column.name, column.decl) for column in MODEL_COLUMNS]
-    ensure_table(conn, "models", columns, "model_type, file_path")
-    for table, names, key in _SIDE_TABLES:
-        ensure_table(
-            conn, table, [("model_type", "TEXT NOT NULL")] + [(n, "TEXT NOT NULL") for n in names], key
-        )
+    for table, columns, key in _SCHEMA:
+        ensure_table(conn, table, columns, key)
 
 
 @dataclass
@@ -233,13 +296,9 @@ class PersistentModelCache:
         """Files hashed with sha256 whose autov3 was never computed."""
         if self._db is None or not self._db.exists():
             return []
-        query = (
-            "SELECT file_path FROM models WHERE model_type = ? AND sha256 IS NOT NULL AND sha256 != ''"
-            " AND autov3 IS NULL ORDER BY rowid"
-        )
         try:
             with self._db.reading() as conn:
-                return [row[0] for row in conn.execute(query, (model_type,))]
+                return [row[0] for row in conn.execute(_MISSING_AUTOV3, (model_type,))]
         except sqlite3.Error as exc:
             logger.warning("Could not read model cache %s: %s", self._db.path, exc)
             return []
@@ -268,9 +327,9 @@ class PersistentModelCache:
         def work(conn: sqlite3.Connection) -> None:
             _sync_models(conn, model_type, items)
             _sync_tags(conn, model_type, items)
-            _sync_set(conn, "hash_index", ("sha256", "file_path"), model_type, hash_rows)
-            _sync_set(conn, "autov3_index", ("autov3", "file_path"), model_type, autov3_rows)
-            _sync_set(conn, "excluded_models", ("file_path",), model_type, excluded)
+            _sync_set(conn, HASHES, model_type, hash_rows)
+            _sync_set(conn, AUTOV3, model_type, autov3_rows)
+            _sync_set(conn, EXCLUDED, model_type, excluded)
 
         return self._write(work)
 
@@ -286,23 +345,15 @@ class PersistentModelCache:
 
         def work(conn: sqlite3.Connection) -> None:
             for stale in {path, old_path}:
-                conn.execute("DELETE FROM models WHERE model_type = ? AND file_path = ?", (model_type, stale))
-                conn.execute(
-                    "DELETE FROM model_tags WHERE model_type = ? AND file_path = ?", (model_type, stale)
-                )
+                conn.execute(_DELETE_MODEL, (model_type, stale))
+                conn.execute(_DELETE_TAGS, (model_type, stale))
             _insert_model(conn, model_type, path, model_row(new_item))
             _insert_tags(conn, model_type, path, _tag_list(new_item))
-            for table, key in (("hash_index", "sha256"), ("autov3_index", "autov3")):
+            for table, key in ((HASHES, "sha256"), (AUTOV3, "autov3")):
                 if old.get(key):
-                    conn.execute(
-                        f"DELETE FROM {table} WHERE model_type = ? AND {key} = ? AND file_path = ?",
-                        (model_type, _index_key(key, old[key]), old_path),
-                    )
+                    conn.execute(table.delete, (model_type, _index_key(table, old[key]), old_path))
                 if new_item.get(key):
-                    conn.execute(
-                        f"INSERT OR IGNORE INTO {table} (model_type, {key}, file_path) VALUES (?, ?, ?)",
-                        (model_type, _index_key(key, new_item[key]), path),
-                    )
+                    conn.execute(table.insert, (model_type, _index_key(table, new_item[key]), path))
 
         return self._write(work)
 
@@ -316,110 +367,79 @@ class PersistentModelCache:
         return True
 
 
-def _index_key(key: str, value: str) -> str:
-    return value.lower() if key == "sha256" else value
+def _index_key(table: SetTable, value: str) -> str:
+    return value.lower() if table.lowercase_key else value
 
 
 def _insert_model(conn: sqlite3.Connection, model_type: str, path: str, row: tuple[Any, ...]) -> None:
-    placeholders = ", ".join("?" for _ in range(len(row) + 2))
-    conn.execute(
-        f"INSERT INTO models (model_type, file_path, {', '.join(_COLUMN_NAMES)}) VALUES ({placeholders})",
-        (model_type, path, *row),
-    )
+    conn.execute(_INSERT_MODEL, (model_type, path, *row))
 
 
 def _insert_tags(conn: sqlite3.Connection, model_type: str, path: str, tags: list[str]) -> None:
-    conn.executemany(
-        "INSERT INTO model_tags (model_type, file_path, tag) VALUES (?, ?, ?)",
-        [(model_type, path, tag) for tag in tags],
-    )
+    conn.executemany(_INSERT_TAG, [(model_type, path, tag) for tag in tags])
 
 
 def _sync_models(conn: sqlite3.Connection, model_type: str, items: Mapping[str, Mapping[str, Any]]) -> None:
-    query = f"SELECT file_path, {', '.join(_COLUMN_NAMES)} FROM models WHERE model_type = ?"
-    stored = {row[0]: tuple(row[1:]) for row in conn.execute(query, (model_type,))}
-    conn.executemany(
-        "DELETE FROM models WHERE model_type = ? AND file_path = ?",
-        [(model_type, path) for path in stored if path not in items],
-    )
-    assignments = ", ".join(f"{name} = ?" for name in _COLUMN_NAMES)
+    stored = {row[0]: tuple(row[1:]) for row in conn.execute(_SELECT_MODELS, (model_type,))}
+    conn.executemany(_DELETE_MODEL, [(model_type, path) for path in stored if path not in items])
     for path, item in items.items():
         row = model_row(item)
         if path not in stored:
             _insert_model(conn, model_type, path, row)
         elif stored[path] != row:
-            conn.execute(
-                f"UPDATE models SET {assignments} WHERE model_type = ? AND file_path = ?",
-                (*row, model_type, path),
-            )
+            conn.execute(_UPDATE_MODEL, (*row, model_type, path))
 
 
 def _sync_tags(conn: sqlite3.Connection, model_type: str, items: Mapping[str, Mapping[str, Any]]) -> None:
     """Rewrite the tags of the files whose tag list (order included) changed."""
     stored: dict[str, list[str]] = {}
-    query = "SELECT file_path, tag FROM model_tags WHERE model_type = ? ORDER BY rowid"
-    for path, tag in conn.execute(query, (model_type,)):
+    for path, tag in conn.execute(_SELECT_TAGS, (model_type,)):
         stored.setdefault(path, []).append(tag)
-    wanted = {path: _tag_list(item) for path, item in items.items()}
+    wanted = {path: tags for path, item in items.items() if (tags := _tag_list(item))}
     for path in stored.keys() | wanted.keys():
-        tags = wanted.get(path, [])
-        if stored.get(path, []) == tags:
+        if stored.get(path) == wanted.get(path):
             continue
-        conn.execute("DELETE FROM model_tags WHERE model_type = ? AND file_path = ?", (model_type, path))
-        _insert_tags(conn, model_type, path, tags)
+        conn.execute(_DELETE_TAGS, (model_type, path))
+        _insert_tags(conn, model_type, path, wanted.get(path, []))
 
 
-def _sync_set(
-    conn: sqlite3.Connection, table: str, columns: tuple[str, ...], model_type: str, wanted: set[tuple]
-) -> None:
-    names = ", ".join(columns)
-    stored = set(conn.execute(f"SELECT {names} FROM {table} WHERE model_type = ?", (model_type,)))
-    match = " AND ".join(f"{name} = ?" for name in columns)
-    conn.executemany(
-        f"DELETE FROM {table} WHERE model_type = ? AND {match}",
-        [(model_type, *row) for row in stored - wanted],
-    )
-    placeholders = ", ".join("?" for _ in columns)
-    conn.executemany(
-        f"INSERT INTO {table} (model_type, {names}) VALUES (?, {placeholders})",
-        [(model_type, *row) for row in sorted(wanted - stored)],
-    )
+def _sync_set(conn: sqlite3.Connection, table: SetTable, model_type: str, wanted: set[tuple]) -> None:
+    stored = set(conn.execute(table.select, (model_type,)))
+    conn.executemany(table.delete, [(model_type, *row) for row in stored - wanted])
+    conn.executemany(table.insert, [(model_type, *row) for row in sorted(wanted - stored)])
 
 
 def _load(conn: sqlite3.Connection, model_type: str) -> PersistedCacheData | None:
+    conn.row_factory = sqlite3.Row
     # An older file may lack columns: read those it has, the rest take their defaults.
-    available = set(table_columns(conn, "models"))
-    names = ["file_path"] + [name for name in _COLUMN_NAMES if name in available]
-    query = f"SELECT {', '.join(names)} FROM models WHERE model_type = ? ORDER BY rowid"
-    rows = [dict(zip(names, row, strict=True)) for row in conn.execute(query, (model_type,))]
+    available = set(table_columns(conn, _MODELS))
+    names = ", ".join(name for name in _COLUMN_NAMES if name in available)
+    query = f"SELECT file_path, {names} FROM models WHERE model_type = ? ORDER BY rowid"
+    rows = [dict(row) for row in conn.execute(query, (model_type,))]
     if not rows:
         return None
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = {row[0] for row in conn.execute(_TABLE_NAMES)}
     tags: dict[str, list[str]] = {}
-    for path, tag in _rows(conn, tables, "model_tags", "file_path, tag", model_type):
-        tags.setdefault(path, []).append(tag)
+    if "model_tags" in tables:
+        for path, tag in conn.execute(_SELECT_TAGS, (model_type,)):
+            tags.setdefault(path, []).append(tag)
     raw_data = [item_from_row(row, tags.get(row["file_path"], [])) for row in rows]
-    hash_rows = _rows(conn, tables, "hash_index", "sha256, file_path", model_type)
+    hash_rows = _rows(conn, tables, HASHES, model_type)
     if not hash_rows:
         hash_rows = [(item["sha256"], item["file_path"]) for item in raw_data if item.get("sha256")]
-    excluded = _rows(conn, tables, "excluded_models", "file_path", model_type)
-    autov3_rows = _rows(conn, tables, "autov3_index", "autov3, file_path", model_type)
     return PersistedCacheData(
         raw_data=raw_data,
         hash_rows=hash_rows,
-        excluded_models=[row[0] for row in excluded],
-        autov3_hash_rows=autov3_rows,
+        excluded_models=[row[0] for row in _rows(conn, tables, EXCLUDED, model_type)],
+        autov3_hash_rows=_rows(conn, tables, AUTOV3, model_type),
     )
 
 
-def _rows(
-    conn: sqlite3.Connection, tables: set[str], table: str, columns: str, model_type: str
-) -> list[tuple]:
+def _rows(conn: sqlite3.Connection, tables: set[str], table: SetTable, model_type: str) -> list[tuple]:
     """Rows of a side table in insertion order; a table an older file lacks has none."""
-    if table not in tables:
+    if table.name not in tables:
         return []
-    query = f"SELECT {columns} FROM {table} WHERE model_type = ? ORDER BY rowid"
-    return [tuple(row) for row in conn.execute(query, (model_type,))]
+    return [tuple(row) for row in conn.execute(table.select, (model_type,))]
 
 
 def get_persistent_cache(library_name: str | None = None) -> PersistentModelCache:

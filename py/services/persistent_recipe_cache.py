@@ -53,15 +53,38 @@ _ALL_COLUMNS = (
 )
 
 
+# SQL lives here, whole: identifiers are case-insensitive, so a statement is its own unit.
+_SCHEMA: tuple[tuple[str, list[tuple[str, str]], str], ...] = (
+    (
+        "recipes",
+        [("recipe_id", "TEXT NOT NULL"), ("json_path", "TEXT")]
+        + [(column.name, column.decl) for column in RECIPE_COLUMNS]
+        + [("file_mtime", "REAL"), ("file_size", "INTEGER")]
+        + [(name, "TEXT") for _, name, _ in JSON_FIELDS],
+        "recipe_id",
+    ),
+    ("cache_metadata", [("key", "TEXT NOT NULL"), ("value", "TEXT")], "key"),
+)
+_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS idx_recipes_json_path ON recipes (json_path)",
+    "CREATE INDEX IF NOT EXISTS idx_recipes_fingerprint ON recipes (fingerprint)",
+)
+_SELECT_ALL = f"SELECT {', '.join(_ALL_COLUMNS)} FROM recipes ORDER BY rowid"
+_SELECT_STATS = "SELECT json_path, file_mtime, file_size FROM recipes ORDER BY rowid"
+_SELECT_IDS = "SELECT recipe_id FROM recipes"
+_COUNT = "SELECT COUNT(*) FROM recipes"
+_UPSERT = f"INSERT OR REPLACE INTO recipes ({', '.join(_ALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _ALL_COLUMNS)})"
+_DELETE_ALL = "DELETE FROM recipes"
+_DELETE_ONE = "DELETE FROM recipes WHERE recipe_id = ?"
+_STORE_IMAGE_ID_MAP = "INSERT OR REPLACE INTO cache_metadata (key, value) VALUES ('image_id_map', ?)"
+_SELECT_IMAGE_ID_MAP = "SELECT value FROM cache_metadata WHERE key = 'image_id_map'"
+
+
 def _init_schema(conn: sqlite3.Connection) -> None:
-    columns = [("recipe_id", "TEXT NOT NULL"), ("json_path", "TEXT")]
-    columns += [(column.name, column.decl) for column in RECIPE_COLUMNS]
-    columns += [("file_mtime", "REAL"), ("file_size", "INTEGER")]
-    columns += [(name, "TEXT") for _, name, _ in JSON_FIELDS]
-    ensure_table(conn, "recipes", columns, "recipe_id")
-    conn.execute("CREATE INDEX IF NOT EXISTS idx_recipes_json_path ON recipes (json_path)")
-    conn.execute("CREATE INDEX IF NOT EXISTS idx_recipes_fingerprint ON recipes (fingerprint)")
-    ensure_table(conn, "cache_metadata", [("key", "TEXT NOT NULL"), ("value", "TEXT")], "key")
+    for table, columns, key in _SCHEMA:
+        ensure_table(conn, table, columns, key)
+    for statement in _INDEXES:
+        conn.execute(statement)
 
 
 @dataclass
@@ -95,11 +118,13 @@ def recipe_row(recipe: Mapping[str, Any], json_path: str | None) -> tuple[Any, .
 
 
 def _decode(text: str | None, empty: Any) -> Any:
-    """A JSON column; unreadable or of the wrong kind, it is the field's empty value."""
+    """A JSON column; missing, unreadable or of the wrong kind, it is the field's empty value."""
+    if not text:
+        return type(empty)()
     try:
-        value = json.loads(text) if text else None
+        value = json.loads(text)
     except ValueError:
-        value = None
+        return type(empty)()
     return value if isinstance(value, type(empty)) else type(empty)()
 
 
@@ -166,6 +191,7 @@ class PersistentRecipeCache:
             return neutral
         try:
             with self._db.reading() as conn:
+                conn.row_factory = sqlite3.Row
                 return work(conn)
         except sqlite3.Error as exc:
             logger.warning("Could not read recipe cache %s: %s", self._db.path, exc)
@@ -175,8 +201,7 @@ class PersistentRecipeCache:
         """The saved recipes, or None when there are none or the file cannot be read."""
 
         def work(conn: sqlite3.Connection) -> PersistedRecipeData | None:
-            cursor = conn.execute(f"SELECT {', '.join(_ALL_COLUMNS)} FROM recipes ORDER BY rowid")
-            rows = [dict(zip(_ALL_COLUMNS, row, strict=True)) for row in cursor]
+            rows = [dict(row) for row in conn.execute(_SELECT_ALL)]
             if not rows:
                 return None
             return PersistedRecipeData(
@@ -189,20 +214,15 @@ class PersistentRecipeCache:
 
     def get_file_stats(self) -> dict[str, tuple[float | None, int | None]]:
         def work(conn: sqlite3.Connection) -> dict[str, tuple[float | None, int | None]]:
-            cursor = conn.execute("SELECT json_path, file_mtime, file_size FROM recipes ORDER BY rowid")
-            return _stats(
-                [dict(zip(("json_path", "file_mtime", "file_size"), row, strict=True)) for row in cursor]
-            )
+            return _stats([dict(row) for row in conn.execute(_SELECT_STATS)])
 
         return self._read(work, {})
 
     def get_indexed_recipe_ids(self) -> set[str]:
-        return self._read(
-            lambda conn: {row[0] for row in conn.execute("SELECT recipe_id FROM recipes")}, set()
-        )
+        return self._read(lambda conn: {row[0] for row in conn.execute(_SELECT_IDS)}, set())
 
     def get_recipe_count(self) -> int:
-        return self._read(lambda conn: conn.execute("SELECT COUNT(*) FROM recipes").fetchone()[0], 0)
+        return self._read(lambda conn: conn.execute(_COUNT).fetchone()[0], 0)
 
     # -- writing ---------------------------------------------------------------
 
@@ -227,7 +247,7 @@ class PersistentRecipeCache:
         rows = [recipe_row(r, paths.get(str(r["id"]))) for r in recipes if r.get("id") not in (None, "")]
 
         def work(conn: sqlite3.Connection) -> None:
-            conn.execute("DELETE FROM recipes")
+            conn.execute(_DELETE_ALL)
             conn.executemany(_UPSERT, rows)
             if image_id_map is not None:
                 _store_image_id_map(conn, image_id_map)
@@ -241,15 +261,10 @@ class PersistentRecipeCache:
         return self._write(lambda conn: conn.execute(_UPSERT, row))
 
     def remove_recipe(self, recipe_id: Any) -> bool:
-        return self._write(
-            lambda conn: conn.execute("DELETE FROM recipes WHERE recipe_id = ?", (str(recipe_id),))
-        )
+        return self._write(lambda conn: conn.execute(_DELETE_ONE, (str(recipe_id),)))
 
     def save_image_id_map(self, image_id_map: Mapping[Any, Any]) -> bool:
         return self._write(lambda conn: _store_image_id_map(conn, image_id_map))
-
-
-_UPSERT = f"INSERT OR REPLACE INTO recipes ({', '.join(_ALL_COLUMNS)}) VALUES ({', '.join('?' for _ in _ALL_COLUMNS)})"
 
 
 def _stats(rows: list[dict[str, Any]]) -> dict[str, tuple[float | None, int | None]]:
@@ -258,9 +273,9 @@ def _stats(rows: list[dict[str, Any]]) -> dict[str, tuple[float | None, int | No
 
 def _store_image_id_map(conn: sqlite3.Connection, image_id_map: Mapping[Any, Any]) -> None:
     payload = json.dumps({str(key): str(value) for key, value in image_id_map.items()})
-    conn.execute("INSERT OR REPLACE INTO cache_metadata (key, value) VALUES ('image_id_map', ?)", (payload,))
+    conn.execute(_STORE_IMAGE_ID_MAP, (payload,))
 
 
 def _image_id_map(conn: sqlite3.Connection) -> dict[str, str]:
-    row = conn.execute("SELECT value FROM cache_metadata WHERE key = 'image_id_map'").fetchone()
+    row = conn.execute(_SELECT_IMAGE_ID_MAP).fetchone()
     return _decode(row[0] if row else None, {})

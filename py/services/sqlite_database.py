@@ -23,6 +23,13 @@ BUSY_TIMEOUT_SECONDS = 30.0
 SQLITE_HEADER = b"SQLite format 3\x00"
 _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _COMPANIONS = ("-wal", "-shm")
+# Journal settings run before the transaction (journal_mode cannot change inside one).
+_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+# IMMEDIATE: a deferred transaction that later upgrades to a write lock can fail with
+# "database is locked" at once, without waiting for the busy timeout.
+_BEGIN_WRITE = "BEGIN IMMEDIATE"
+_BEGIN_READ = "BEGIN"
+_COMMIT = "COMMIT"
 
 
 @dataclass(frozen=True)
@@ -93,7 +100,7 @@ class SqliteDatabase:
         uri = f"file:{quote(os.path.abspath(self.path))}?mode=ro"
         conn = sqlite3.connect(uri, uri=True, timeout=self._busy_timeout, isolation_level=None)
         try:
-            conn.execute("BEGIN")
+            conn.execute(_BEGIN_READ)
             yield conn
         finally:
             conn.close()
@@ -122,16 +129,14 @@ class SqliteDatabase:
         os.makedirs(directory, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            # IMMEDIATE: a deferred transaction that later upgrades to a write lock can fail with
-            # "database is locked" at once, without waiting for the busy timeout.
-            conn.execute("BEGIN IMMEDIATE")
+            for pragma in _PRAGMAS:
+                conn.execute(pragma)
+            conn.execute(_BEGIN_WRITE)
             self._init_schema(conn)
-            before = conn.total_changes
             result = work(conn)
-            conn.execute("COMMIT")
-            self.last_changes = conn.total_changes - before
+            conn.execute(_COMMIT)
+            # A fresh connection: its count is this transaction's rows (DDL counts none).
+            self.last_changes = conn.total_changes
             return result
         finally:
             # Closing without COMMIT rolls the transaction back: a failed write changes nothing.

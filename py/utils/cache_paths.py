@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 APP_DIR_NAME = "ComfyUI-LoRA-Manager"
 DEFAULT_LIBRARY = "default"
+CACHE_DIR_NAME = "cache"
 _UNSAFE_LIBRARY_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 
 CopyFile = Callable[[str, str], object]
@@ -96,7 +97,7 @@ class CachePaths:
         self._remove_file = remove_file
 
     def base_dir(self, create: bool = True) -> str:
-        path = os.path.join(self.settings_dir, "cache")
+        path = os.path.join(self.settings_dir, CACHE_DIR_NAME)
         if create:
             os.makedirs(path, exist_ok=True)
         return path
@@ -104,16 +105,18 @@ class CachePaths:
     def file_path(
         self, cache_type: CacheType, library_name: str | None = None, create_dir: bool = True
     ) -> str:
-        base = self.base_dir(create=False)
+        path = self._location(cache_type, library_name)
+        if create_dir:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        return path
+
+    def _location(self, cache_type: CacheType, library_name: str | None) -> str:
         if cache_type in _PER_LIBRARY_DIRS:
             subdir = _PER_LIBRARY_DIRS[cache_type]
             name = f"{sanitize_library_name(library_name)}.sqlite"
         else:
             subdir, name = _SHARED_FILES[cache_type]
-        directory = os.path.join(base, subdir)
-        if create_dir:
-            os.makedirs(directory, exist_ok=True)
-        return os.path.join(directory, name)
+        return os.path.join(self.settings_dir, CACHE_DIR_NAME, subdir, name)
 
     def legacy_paths(self, cache_type: CacheType, library_name: str | None = None) -> list[str]:
         """Older locations of a cache file, most specific first."""
@@ -160,7 +163,7 @@ class CachePaths:
             return self.resolve_with_migration(cache_type, library_name, env_override)
         except OSError as exc:
             logger.warning("Cache directory under %s is not usable: %s", self.settings_dir, exc)
-            return self.file_path(cache_type, library_name, create_dir=False)
+            return self._location(cache_type, library_name)
 
     def _remove_legacy(self, legacy: str) -> None:
         try:
@@ -179,7 +182,7 @@ class CachePaths:
         found: list[str] = []
         for cache_type in CacheType:
             for library in self._libraries(cache_type):
-                canonical = self.file_path(cache_type, library, create_dir=False)
+                canonical = self._location(cache_type, library)
                 for legacy in self.legacy_paths(cache_type, library):
                     if legacy not in found and os.path.isfile(legacy) and _same_bytes(legacy, canonical):
                         found.append(legacy)

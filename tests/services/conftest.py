@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from py.services.persistent_model_cache import PersistentModelCache
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
+AUTOV3_A = "abcdef123456"
 
 
 @dataclass
@@ -69,6 +71,7 @@ class Fixture:
             library.persistent_cache.load_cache(library.model_type) if library.persistent_cache else None
         )
         return {
+            "autov3": {key: self.rel(path) for key, path in sorted(index.get_all_autov3().items())},
             "cache": sorted(self.rel(item["file_path"]) for item in library.cache.raw_data),
             "hash": {sha: self.rel(index.get_path(sha)) for sha in sorted(index.get_all_hashes())},
             "duplicates": {
@@ -81,10 +84,16 @@ class Fixture:
             if persisted is None
             else {
                 "cache": sorted(self.rel(item["file_path"]) for item in persisted.raw_data),
-                "hash_rows": sorted((sha, self.rel(p)) for sha, p in persisted.hash_rows),
+                # Read from the table itself: load_cache falls back to the model rows when it is empty.
+                "hash_rows": self._table_rows("SELECT sha256, file_path FROM hash_index"),
+                "autov3_rows": sorted((key, self.rel(p)) for key, p in persisted.autov3_hash_rows),
                 "excluded": sorted(self.rel(p) for p in persisted.excluded_models),
             },
         }
+
+    def _table_rows(self, query: str) -> list[tuple[str, str]]:
+        with sqlite3.connect(self.library.persistent_cache.db_path) as conn:
+            return sorted((key, self.rel(path)) for key, path in conn.execute(query))
 
     def entry(self, path: str) -> dict[str, Any] | None:
         return next((item for item in self.library.cache.raw_data if item["file_path"] == path), None)
@@ -139,6 +148,8 @@ async def build_library(tmp_path: Path, *, persistent: bool = True, model_type: 
         paths[key] = _write_model(root, relative, entry, extras[key])
         entries.append(entry)
     (root / "notes.txt").write_text("not a model", encoding="utf-8")
+    entries[0]["autov3"] = AUTOV3_A
+    (root / "a.metadata.json").write_text(json.dumps(entries[0]), encoding="utf-8")
 
     store = PersistentModelCache(db_path=tmp_path / "cache.sqlite", environ={}) if persistent else None
     library = Library(
@@ -148,7 +159,7 @@ async def build_library(tmp_path: Path, *, persistent: bool = True, model_type: 
         model_type=model_type,
     )
     for entry in entries:
-        library.hash_index.add_entry(entry["sha256"], entry["file_path"])
+        library.hash_index.add_entry(entry["sha256"], entry["file_path"], entry.get("autov3"))
         for tag in entry["tags"]:
             library.tag_counts[tag] = library.tag_counts.get(tag, 0) + 1
     if store is not None:

@@ -75,15 +75,18 @@ async def test_file_name_display_mode_sorts_by_file_name() -> None:
     assert paths(cache.get_sorted_data()) == ["/m/a.safetensors", "/m/b.safetensors"]
 
 
-async def test_display_mode_change_while_sorted_by_date_keeps_the_memo() -> None:
-    cache = ModelCache(raw_data=[entry("/a", "a", modified=1), entry("/b", "b", modified=2)])
+async def test_display_mode_change_invalidates_every_view() -> None:
+    cache = ModelCache(
+        raw_data=[entry("/m/b.safetensors", "a", modified=1), entry("/m/a.safetensors", "a", modified=1)]
+    )
     by_date = cache.get_sorted_data("date", "asc")
-    by_name = cache.get_sorted_data("name", "asc")
-    cache.get_sorted_data("date", "asc")
+    assert paths(by_date) == ["/m/a.safetensors", "/m/b.safetensors"]
     await cache.update_name_display_mode("nonsense")
     assert cache.name_display_mode == "model_name"
-    assert cache.get_sorted_data("date", "asc") is by_date
-    assert cache.get_sorted_data("name", "asc") is by_name
+    assert cache.get_sorted_data("date", "asc") is not by_date
+    await cache.update_name_display_mode("file_name")
+    # Equal dates: the file name now breaks the tie.
+    assert paths(cache.get_sorted_data("date", "desc")) == ["/m/b.safetensors", "/m/a.safetensors"]
 
 
 def test_display_name_per_mode() -> None:
@@ -109,6 +112,20 @@ def test_numeric_sorts_then_name_then_path(sort_key: str, field: str) -> None:
     )
     assert paths(cache.get_sorted_data(sort_key, "asc")) == ["/d", "/a", "/b", "/c"]
     assert paths(cache.get_sorted_data(sort_key, "desc")) == ["/c", "/b", "/a", "/d"]
+
+
+@pytest.mark.parametrize("sort_key", ["date", "size", "usage"])
+def test_missing_numbers_sort_as_zero(sort_key: str) -> None:
+    field = {"date": "modified", "size": "size", "usage": "usage_count"}[sort_key]
+    cache = ModelCache(
+        raw_data=[entry("/half", "a", **{field: 0.5}), entry("/none", "b"), entry("/neg", "c", **{field: -1})]
+    )
+    assert paths(cache.get_sorted_data(sort_key)) == ["/neg", "/none", "/half"]
+
+
+def test_entries_without_path_sort_first_among_equal_names() -> None:
+    cache = ModelCache(raw_data=[{"model_name": "a", "file_path": "/a"}, {"model_name": "a"}])
+    assert [item.get("file_path") for item in cache.get_sorted_data()] == [None, "/a"]
 
 
 def test_versions_count_sorts_by_name() -> None:
@@ -154,8 +171,6 @@ async def test_resort_picks_up_changes_and_resorts_the_last_key() -> None:
     assert paths(fresh) == ["/a", "/b"]
     assert cache.folders == ["x", "Y"]
     assert cache.get_files_by_version_id(3) == [cache.raw_data[-1]]
-    # The last requested key was re-sorted eagerly by resort().
-    assert cache._sorted == {("size", "desc", None): fresh}
 
 
 def test_folders_are_deduplicated_and_sorted_case_insensitively() -> None:

@@ -218,7 +218,15 @@ def test_autov2_prefix_shared_by_two_shas() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["model.v1", "model.v1.safetensors", "/dir/model.v1.safetensors", "C:\\dir\\model.v1.safetensors"],
+    [
+        "model.v1",
+        "model.v1.safetensors",
+        "/dir/model.v1.safetensors",
+        "C:\\dir\\model.v1.safetensors",
+        "/dir/model.v1",
+        "C:\\dir\\model.v1",
+        "dir\\sub/model.v1",
+    ],
 )
 def test_get_hash_by_filename_accepts_names_and_paths(name: str) -> None:
     index = ModelHashIndex()
@@ -231,6 +239,25 @@ def test_names_without_extension_are_their_own_key(path: str) -> None:
     index = ModelHashIndex()
     index.add_entry(SHA_A, path)
     assert index.get_all_filenames() == [path.rsplit("/", 1)[-1]]
+
+
+def test_get_hash_prefers_the_exact_path_over_the_name() -> None:
+    index = ModelHashIndex()
+    index.add_entry(SHA_A, "/1/x.safetensors")
+    index.add_entry(SHA_B, "/2/x.safetensors")
+    assert index.get_hash("/1/x.safetensors") == SHA_A
+    assert index.get_hash("/2/x.safetensors") == SHA_B
+    assert index.get_hash("/3/x.safetensors") == SHA_B
+
+
+def test_moving_autov3_off_a_shared_key_keeps_the_other_file() -> None:
+    index = ModelHashIndex()
+    index.add_autov3("aaaaaaaaaaaa", "/1/a.safetensors")
+    index.add_autov3("aaaaaaaaaaaa", "/2/a.safetensors")
+    index.add_autov3("bbbbbbbbbbbb", "/2/a.safetensors")
+    assert index.get_all_autov3() == {"aaaaaaaaaaaa": "/1/a.safetensors", "bbbbbbbbbbbb": "/2/a.safetensors"}
+    index.add_autov3("bbbbbbbbbbbb", "/1/a.safetensors")
+    assert index.get_all_autov3() == {"bbbbbbbbbbbb": "/1/a.safetensors"}
 
 
 def test_get_hash_falls_back_to_the_basename() -> None:

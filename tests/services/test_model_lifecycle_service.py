@@ -20,7 +20,7 @@ from py.services.model_lifecycle_service import (
 )
 from py.services.sidecar_store import MetadataError, SidecarStore
 from py.utils.constants import PREVIEW_EXTENSIONS
-from tests.services.conftest import SHA_A, SHA_B, Fixture, build_library
+from tests.services.conftest import AUTOV3_A, SHA_A, SHA_B, Fixture, build_library
 
 
 def touch(directory: Path, *names: str) -> None:
@@ -249,6 +249,7 @@ def test_symlinks_are_not_resolved_a_link_outside_pointing_into_a_root_is_outsid
         ({"model_id": True}, None),
         ({"model_id": 1.5}, None),
         ({"model_id": "-3"}, None),
+        ({"model_id": "\u00b2"}, None),
         ({"model_id": ""}, None),
         ({}, None),
         (None, None),
@@ -278,6 +279,7 @@ INITIAL_FILES = [
 ]
 
 INITIAL_STATE = {
+    "autov3": {AUTOV3_A: "lib/a.safetensors"},
     "cache": ["lib/a.safetensors", "lib/sub/a.safetensors", "lib/sub/b.v1.safetensors"],
     "hash": {SHA_A: "lib/sub/a.safetensors", SHA_B: "lib/sub/b.v1.safetensors"},
     "duplicates": {SHA_A: ["lib/a.safetensors", "lib/sub/a.safetensors"]},
@@ -290,6 +292,7 @@ INITIAL_STATE = {
             (SHA_A, "lib/sub/a.safetensors"),
             (SHA_B, "lib/sub/b.v1.safetensors"),
         ],
+        "autov3_rows": [(AUTOV3_A, "lib/a.safetensors")],
         "excluded": [],
     },
 }
@@ -368,6 +371,7 @@ async def test_delete_model_removes_its_files_and_every_cache_reference(models: 
     assert scrub(result, models) == snapshot
     assert models.files() == [f for f in INITIAL_FILES if not f.startswith("lib/a.")]
     assert models.state() == {
+        "autov3": {},
         "cache": ["lib/sub/a.safetensors", "lib/sub/b.v1.safetensors"],
         # The surviving copy answers for the hash and is no longer a duplicate.
         "hash": {SHA_A: "lib/sub/a.safetensors", SHA_B: "lib/sub/b.v1.safetensors"},
@@ -377,6 +381,7 @@ async def test_delete_model_removes_its_files_and_every_cache_reference(models: 
         "persisted": {
             "cache": ["lib/sub/a.safetensors", "lib/sub/b.v1.safetensors"],
             "hash_rows": [(SHA_A, "lib/sub/a.safetensors"), (SHA_B, "lib/sub/b.v1.safetensors")],
+            "autov3_rows": [],
             "excluded": [],
         },
     }
@@ -399,6 +404,7 @@ async def test_deleting_the_last_file_of_a_version_drops_it_from_the_synced_vers
     assert versions.calls == [("lora", 100, [1001]), ("lora", 100, [1001]), ("lora", 100, [])]
     assert models.files() == ["lib/notes.txt"]
     assert models.state() == {
+        "autov3": {},
         "cache": [],
         "hash": {},
         "duplicates": {},
@@ -585,6 +591,7 @@ async def test_bulk_delete_models_deletes_each_model_and_persists_the_result(
     assert scrub(result, models) == snapshot
     assert models.files() == ["lib/notes.txt", "lib/sub/a.metadata.json", "lib/sub/a.safetensors"]
     assert models.state() == {
+        "autov3": {},
         "cache": ["lib/sub/a.safetensors"],
         "hash": {SHA_A: "lib/sub/a.safetensors"},
         "duplicates": {},
@@ -593,6 +600,7 @@ async def test_bulk_delete_models_deletes_each_model_and_persists_the_result(
         "persisted": {
             "cache": ["lib/sub/a.safetensors"],
             "hash_rows": [(SHA_A, "lib/sub/a.safetensors")],
+            "autov3_rows": [],
             "excluded": [],
         },
     }
@@ -642,6 +650,7 @@ async def test_exclude_model_marks_the_sidecar_and_removes_the_model_from_the_ca
     assert models.files() == INITIAL_FILES
     assert models.sidecar("lib/a.metadata.json") == {**before, "exclude": True}
     assert models.state() == {
+        "autov3": {},
         "cache": ["lib/sub/a.safetensors", "lib/sub/b.v1.safetensors"],
         "hash": {SHA_A: "lib/sub/a.safetensors", SHA_B: "lib/sub/b.v1.safetensors"},
         "duplicates": {},
@@ -650,6 +659,7 @@ async def test_exclude_model_marks_the_sidecar_and_removes_the_model_from_the_ca
         "persisted": {
             "cache": ["lib/sub/a.safetensors", "lib/sub/b.v1.safetensors"],
             "hash_rows": [(SHA_A, "lib/sub/a.safetensors"), (SHA_B, "lib/sub/b.v1.safetensors")],
+            "autov3_rows": [],
             "excluded": ["lib/a.safetensors"],
         },
     }
@@ -844,6 +854,7 @@ async def test_rename_model_renames_the_whole_file_set_and_updates_every_cache(
     assert (models.root / "alpha.metadata.json.bak").read_bytes() == b".metadata.json.bak"
 
     assert models.state() == {
+        "autov3": {AUTOV3_A: "lib/alpha.safetensors"},
         "cache": ["lib/alpha.safetensors", "lib/sub/a.safetensors", "lib/sub/b.v1.safetensors"],
         "hash": {SHA_A: "lib/alpha.safetensors", SHA_B: "lib/sub/b.v1.safetensors"},
         "duplicates": {SHA_A: ["lib/sub/a.safetensors", "lib/alpha.safetensors"]},
@@ -856,6 +867,7 @@ async def test_rename_model_renames_the_whole_file_set_and_updates_every_cache(
                 (SHA_A, "lib/sub/a.safetensors"),
                 (SHA_B, "lib/sub/b.v1.safetensors"),
             ],
+            "autov3_rows": [(AUTOV3_A, "lib/alpha.safetensors")],
             "excluded": [],
         },
     }
@@ -1093,3 +1105,54 @@ async def test_a_rename_failure_without_strerror_reports_the_exception(models: F
         (f"{base}/bee.safetensors", f"{base}/b.v1.safetensors"),
     ]
     assert models.files() == INITIAL_FILES
+
+
+# other weight extensions and inconsistent tag counts
+
+
+def add_checkpoint(fx: Fixture) -> str:
+    """``m.ckpt`` with sidecar and preview, beside an unrelated ``m.safetensors`` sharing its stem."""
+    touch(fx.root, "m.ckpt", "m.png", "m.safetensors")
+    (fx.root / "m.metadata.json").write_text(json.dumps({"file_name": "m"}), encoding="utf-8")
+    return (fx.root / "m.ckpt").as_posix()
+
+
+async def test_delete_model_uses_the_models_own_extension(models: Fixture) -> None:
+    path = add_checkpoint(models)
+    result = await make_service(models).delete_model(path)
+    assert result["deleted_files"] == [
+        path,
+        f"{models.root.as_posix()}/m.metadata.json",
+        f"{models.root.as_posix()}/m.png",
+    ]
+    assert models.files() == sorted([*INITIAL_FILES, "lib/m.safetensors"])
+
+
+async def test_a_staged_delete_hands_over_the_models_own_files(models: Fixture) -> None:
+    path = add_checkpoint(models)
+    stager = TrashStager(models.tmp / "trash")
+    await make_service(models, stager=stager).delete_model(path)
+    assert stager.calls[0]["files"] == [
+        path,
+        f"{models.root.as_posix()}/m.metadata.json",
+        f"{models.root.as_posix()}/m.png",
+    ]
+    assert models.files() == sorted([*INITIAL_FILES, "lib/m.safetensors"])
+
+
+async def test_rename_model_uses_the_models_own_extension(models: Fixture) -> None:
+    path = add_checkpoint(models)
+    result = await make_service(models).rename_model(file_path=path, new_file_name="n")
+    base = models.root.as_posix()
+    assert result["new_file_path"] == f"{base}/n.ckpt"
+    assert result["renamed_files"] == [f"{base}/n.ckpt", f"{base}/n.metadata.json", f"{base}/n.png"]
+    assert models.files() == sorted(
+        [*INITIAL_FILES, "lib/m.safetensors", "lib/n.ckpt", "lib/n.metadata.json", "lib/n.png"]
+    )
+    assert models.sidecar("lib/n.metadata.json") == {"file_name": "n", "file_path": f"{base}/n.ckpt"}
+
+
+async def test_excluding_a_model_whose_tag_was_never_counted_keeps_the_other_counts(models: Fixture) -> None:
+    del models.library.tag_counts["anime"]
+    await make_service(models).exclude_model(models.paths["a"])
+    assert models.library.tag_counts == {"copy": 1, "style": 1}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import threading
@@ -60,6 +61,10 @@ def test_round_trip_preserves_every_field(cache: PersistentModelCache) -> None:
         excluded_models=["/lib/ex.safetensors"],
         autov3_hash_rows=[(one["autov3"], one["file_path"])],
     )
+    # Flags come back as bools, numbers as numbers: equal is not enough (True == 1).
+    assert [{k: type(v) for k, v in item.items()} for item in loaded.raw_data] == [
+        {k: type(v) for k, v in item.items()} for item in (one, two)
+    ]
     # Every stored column is covered by the fixture with a non-default value.
     assert {c.name for c in MODEL_COLUMNS} - set(one) == {
         "civitai_id",
@@ -323,6 +328,13 @@ def test_update_single_model_lowercases_the_sha(cache: PersistentModelCache) -> 
     assert cache.load_cache("lora").hash_rows == [("def", "/a")]
 
 
+def test_update_single_model_keeps_autov3_as_given(cache: PersistentModelCache) -> None:
+    old = model_item("/a", 1, autov3="ABCDEF012345")
+    cache.update_single_model("lora", old)
+    cache.update_single_model("lora", model_item("/a", 1, autov3="FEDCBA012345"), old)
+    assert cache.load_cache("lora").autov3_hash_rows == [("FEDCBA012345", "/a")]
+
+
 def test_update_single_model_without_hashes(cache: PersistentModelCache) -> None:
     assert cache.update_single_model("lora", model_item("/a", 1, sha256="", autov3=None), {}) is True
     loaded = cache.load_cache("lora")
@@ -445,6 +457,24 @@ def test_missing_directory_is_created_by_save_not_by_load(tmp_path: Path) -> Non
     assert db.is_file()
 
 
+def test_failures_are_logged_with_the_file_and_the_cause(
+    cache: PersistentModelCache, db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Path(db).write_bytes(b"garbage" * 50)
+    caplog.set_level(logging.WARNING, logger="py.services")
+    assert cache.load_cache("lora") is None
+    assert cache.get_models_missing_autov3("lora") == []
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    broken = PersistentModelCache(db_path=blocker / "c.sqlite", environ={})
+    assert broken.save_cache("lora", [], {}, []) is False
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"Could not load model cache {db}: {db} is not a database"),
+        ("WARNING", f"Could not read model cache {db}: {db} is not a database"),
+        ("ERROR", f"Could not save model cache {blocker}/c.sqlite: [Errno 17] File exists: '{blocker}'"),
+    ]
+
+
 def test_unwritable_location_fails_softly(tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("a regular file")
@@ -541,6 +571,11 @@ def test_default_path_migrates_the_legacy_library_file(tmp_path: Path) -> None:
     assert cache.db_path == os.path.join(tmp_path, "settings", "cache", "model", "My_Lib.sqlite")
     assert not legacy.exists()
     assert cache.load_cache("lora").raw_data == [item]
+
+
+def test_settings_dir_comes_from_the_injected_environment(tmp_path: Path) -> None:
+    cache = PersistentModelCache("lib", environ={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert cache.db_path == os.path.join(tmp_path, "ComfyUI-LoRA-Manager", "cache", "model", "lib.sqlite")
 
 
 def test_empty_library_name_is_default(tmp_path: Path) -> None:

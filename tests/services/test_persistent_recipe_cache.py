@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import threading
@@ -50,11 +51,24 @@ def test_round_trip_preserves_every_field(cache: PersistentRecipeCache, tmp_path
         "r2": json_file(tmp_path, "r2", 7, 1_600_000_100),
     }
     assert cache.save_cache([one, two], paths, {"111": "r1", 222: "r2"}) is True
-    assert cache.load_cache() == PersistedRecipeData(
+    loaded = cache.load_cache()
+    assert loaded == PersistedRecipeData(
         raw_data=[one, two],
         file_stats={paths["r1"]: (1_600_000_000.0, 40), paths["r2"]: (1_600_000_100.0, 7)},
         image_id_map={"111": "r1", "222": "r2"},
     )
+    # Flags come back as bools (equal is not enough: True == 1).
+    assert [{k: type(v) for k, v in r.items()} for r in loaded.raw_data] == [
+        {k: type(v) for k, v in r.items()} for r in (one, two)
+    ]
+
+
+def test_flags_are_stored_as_zero_or_one(cache: PersistentRecipeCache, db: str) -> None:
+    cache.save_cache([recipe_item("a", 1, favorite="yes", has_workflow=[]), recipe_item("b", 2, favorite=7)])
+    assert query(db, "SELECT recipe_id, favorite, has_workflow FROM recipes ORDER BY rowid") == [
+        ("a", 1, 0),
+        ("b", 1, 1),
+    ]
 
 
 def test_minimal_recipe_gets_defaults_and_omits_empty_optionals(cache: PersistentRecipeCache) -> None:
@@ -271,6 +285,21 @@ def test_empty_file_is_an_empty_database(cache: PersistentRecipeCache, db: str) 
     assert cache.get_recipe_count() == 1
 
 
+def test_failures_are_logged_with_the_file_and_the_cause(
+    cache: PersistentRecipeCache, db: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    Path(db).write_bytes(b"garbage" * 50)
+    caplog.set_level(logging.WARNING, logger="py.services")
+    assert cache.get_recipe_count() == 0
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    assert PersistentRecipeCache(db_path=blocker / "r.sqlite", environ={}).remove_recipe("a") is False
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"Could not read recipe cache {db}: {db} is not a database"),
+        ("ERROR", f"Could not save recipe cache {blocker}/r.sqlite: [Errno 17] File exists: '{blocker}'"),
+    ]
+
+
 def test_unwritable_location_fails_softly(tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("file")
@@ -313,6 +342,20 @@ def test_disabled_by_environment_flag(tmp_path: Path) -> None:
     assert not (tmp_path / "s").exists()
 
 
+def test_settings_dir_comes_from_the_injected_environment(tmp_path: Path) -> None:
+    cache = PersistentRecipeCache("lib", environ={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert cache.db_path == os.path.join(tmp_path, "ComfyUI-LoRA-Manager", "cache", "recipe", "lib.sqlite")
+
+
+def test_process_environment_is_read_at_construction(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("LORA_MANAGER_DISABLE_PERSISTENT_CACHE", "1")
+    assert PersistentRecipeCache(db_path=tmp_path / "x.sqlite").enabled is False
+    monkeypatch.setenv("LORA_MANAGER_DISABLE_PERSISTENT_CACHE", "0")
+    monkeypatch.setenv("LORA_MANAGER_RECIPE_CACHE_DB", str(tmp_path / "env.sqlite"))
+    cache = PersistentRecipeCache()
+    assert (cache.enabled, cache.db_path) == (True, str(tmp_path / "env.sqlite"))
+
+
 def test_paths_from_settings_and_environment(tmp_path: Path) -> None:
     paths = CachePaths(tmp_path / "s")
     assert PersistentRecipeCache("Lib 1", cache_paths=paths, environ={}).db_path == os.path.join(
@@ -344,6 +387,7 @@ def test_per_library_instances(tmp_path: Path) -> None:
     other = PersistentRecipeCache.get_default("b", **kwargs)
     assert other is not default
     assert other.library_name == "b"
+    assert other.db_path == os.path.join(tmp_path, "cache", "recipe", "b.sqlite")
     PersistentRecipeCache.clear_instances()
     assert PersistentRecipeCache.get_default(**kwargs) is not default
 

@@ -125,3 +125,36 @@ def test_snapshot_copies_each_recipe() -> None:
     snap[0]["title"] = "changed"
     assert snap == [recipe(1, "changed")]
     assert cache.raw_data == [recipe(1, "a")]
+
+
+async def test_name_ties_break_on_lowercased_path_missing_path_first() -> None:
+    cache = RecipeCache(
+        raw_data=[
+            {"id": "upper", "title": "same", "file_path": "/r/A.png"},
+            {"id": "underscore", "title": "same", "file_path": "/r/_b.png"},
+            {"id": "none", "title": "same"},
+        ]
+    )
+    await cache.resort()
+    # Lower-cased, "_" sorts before letters; a missing path is the empty string.
+    assert ids(cache.sorted_by_name) == ["none", "underscore", "upper"]
+
+
+async def test_date_prefers_modified_then_created_then_zero() -> None:
+    cache = RecipeCache(
+        raw_data=[
+            {"id": "both", "modified": 5, "created_date": 20, "file_path": "/r/1"},
+            {"id": "created", "created_date": 9, "file_path": "/r/2"},
+            {"id": "half", "modified": 0.5, "file_path": "/r/3"},
+            {"id": "neither", "file_path": "/r/4"},
+            {"id": "neither-no-path"},
+        ]
+    )
+    await cache.resort()
+    assert ids(cache.sorted_by_date) == ["created", "both", "half", "neither", "neither-no-path"]
+
+
+async def test_folders_sort_case_insensitively() -> None:
+    cache = RecipeCache(raw_data=[recipe(1, folder="B"), recipe(2, folder="a"), recipe(3, folder="a")])
+    await cache.resort()
+    assert cache.folders == ["a", "B"]

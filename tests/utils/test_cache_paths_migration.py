@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -19,15 +20,28 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
+@pytest.fixture
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    caplog.set_level(logging.INFO, logger="py.utils.cache_paths")
+    return caplog
+
+
+def _messages(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
+    return [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "py.utils.cache_paths"]
+
+
 def _tree(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def test_per_library_legacy_file_is_preferred_and_moved_byte_for_byte(tmp_path: Path) -> None:
+def test_per_library_legacy_file_is_preferred_and_moved_byte_for_byte(
+    tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
     library_file = _write(tmp_path / "model_cache" / "default.sqlite", PAYLOAD)
     root_file = _write(tmp_path / "model_cache.sqlite", b"older root-level cache")
     result = resolve_cache_path_with_migration(CacheType.MODEL, settings_dir=tmp_path)
     assert result == os.path.join(tmp_path, "cache", "model", "default.sqlite")
+    assert _messages(logs) == [("INFO", f"Migrated cache {library_file} to {result}")]
     assert Path(result).read_bytes() == PAYLOAD
     assert not library_file.exists()
     # The emptied legacy directory goes; the root-level file was not needed and stays.
@@ -94,7 +108,26 @@ def test_migration_keeps_the_legacy_mtime(tmp_path: Path) -> None:
     assert os.stat(result).st_mtime_ns == 1_000_000_000
 
 
-def test_failed_copy_keeps_the_legacy_file_and_tries_the_next_one(tmp_path: Path) -> None:
+def test_copy_goes_through_a_hidden_temporary_beside_the_target(tmp_path: Path) -> None:
+    _write(tmp_path / "model_cache" / "lib.sqlite", PAYLOAD)
+    targets: list[str] = []
+
+    def recording_copy(source: str, target: str) -> None:
+        targets.append(target)
+        shutil.copy2(source, target)
+
+    result = CachePaths(tmp_path, copy_file=recording_copy).resolve_with_migration(CacheType.MODEL, "lib")
+    assert len(targets) == 1
+    # Same directory, so the final rename is atomic; hidden, so nothing takes it for a cache.
+    assert os.path.dirname(targets[0]) == os.path.dirname(result)
+    assert os.path.basename(targets[0]).startswith(".lib.sqlite.")
+    assert not os.path.exists(targets[0])
+    assert Path(result).read_bytes() == PAYLOAD
+
+
+def test_failed_copy_keeps_the_legacy_file_and_tries_the_next_one(
+    tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
     library_file = _write(tmp_path / "model_cache" / "default.sqlite", b"per-library")
     root_file = _write(tmp_path / "model_cache.sqlite", b"root-level")
     calls: list[str] = []
@@ -112,6 +145,13 @@ def test_failed_copy_keeps_the_legacy_file_and_tries_the_next_one(tmp_path: Path
     assert library_file.read_bytes() == b"per-library"
     assert not root_file.exists()
     assert sorted(os.listdir(tmp_path / "cache" / "model")) == ["default.sqlite"]
+    assert _messages(logs) == [
+        (
+            "WARNING",
+            f"Could not migrate cache {library_file} to {result}: [Errno 28] No space left on device",
+        ),
+        ("INFO", f"Migrated cache {root_file} to {result}"),
+    ]
 
 
 def test_every_copy_failing_leaves_everything_as_it_was(tmp_path: Path) -> None:
@@ -131,21 +171,33 @@ def test_every_copy_failing_leaves_everything_as_it_was(tmp_path: Path) -> None:
     }
 
 
-def test_a_copy_that_differs_is_discarded_and_the_legacy_kept(tmp_path: Path) -> None:
+def test_a_copy_that_differs_is_discarded_and_the_legacy_kept(
+    tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
     legacy = _write(tmp_path / "recipe_fts.sqlite", PAYLOAD)
 
     def corrupting_copy(source: str, target: str) -> None:
         data = bytearray(Path(source).read_bytes())
-        data[-1] ^= 0xFF  # same size, different content
+        data[-1] ^= 0xFF
         Path(target).write_bytes(bytes(data))
+        # Same size and times as the original: only the bytes tell them apart.
+        shutil.copystat(source, target)
 
     result = CachePaths(tmp_path, copy_file=corrupting_copy).resolve_with_migration(CacheType.RECIPE_FTS)
     assert not os.path.exists(result)
     assert legacy.read_bytes() == PAYLOAD
     assert _tree(tmp_path) == {"recipe_fts.sqlite": PAYLOAD}
+    assert _messages(logs) == [
+        (
+            "WARNING",
+            f"Could not migrate cache {legacy} to {result}: copy of {legacy} differs from the original",
+        )
+    ]
 
 
-def test_a_legacy_file_that_cannot_be_removed_is_left_in_place(tmp_path: Path) -> None:
+def test_a_legacy_file_that_cannot_be_removed_is_left_in_place(
+    tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
     legacy = _write(tmp_path / "model_cache" / "default.sqlite", PAYLOAD)
 
     def busy(path: str) -> None:
@@ -156,3 +208,10 @@ def test_a_legacy_file_that_cannot_be_removed_is_left_in_place(tmp_path: Path) -
     assert legacy.read_bytes() == PAYLOAD
     # Its directory is not empty, so it stays too.
     assert (tmp_path / "model_cache").is_dir()
+    assert _messages(logs) == [
+        ("INFO", f"Migrated cache {legacy} to {result}"),
+        (
+            "WARNING",
+            f"Could not remove migrated legacy cache {legacy}: [Errno 13] Permission denied: '{legacy}'",
+        ),
+    ]

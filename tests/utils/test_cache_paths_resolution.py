@@ -64,6 +64,8 @@ def test_base_dir_is_created_only_on_request(tmp_path: Path) -> None:
     assert not (tmp_path / "s").exists()
     assert paths.base_dir() == os.path.join(tmp_path, "s", "cache")
     assert (tmp_path / "s" / "cache").is_dir()
+    # Asking again when it exists is fine.
+    assert paths.base_dir() == os.path.join(tmp_path, "s", "cache")
 
 
 @pytest.mark.parametrize(
@@ -114,10 +116,12 @@ def test_default_settings_dir_reads_the_process_environment(
 
 
 def test_module_functions_take_the_settings_dir(tmp_path: Path) -> None:
-    assert get_cache_base_dir(settings_dir=tmp_path) == os.path.join(tmp_path, "cache")
+    assert get_cache_base_dir(settings_dir=tmp_path / "a") == os.path.join(tmp_path, "a", "cache")
+    assert (tmp_path / "a" / "cache").is_dir()
     assert get_cache_file_path(CacheType.MODEL, "lib", settings_dir=tmp_path) == os.path.join(
         tmp_path, "cache", "model", "lib.sqlite"
     )
+    assert (tmp_path / "cache" / "model").is_dir()
     assert not (tmp_path / "cache" / "recipe").exists()
     get_cache_file_path(CacheType.RECIPE, create_dir=False, settings_dir=tmp_path)
     assert not (tmp_path / "cache" / "recipe").exists()
@@ -152,17 +156,24 @@ def test_existing_canonical_file_wins_over_legacy(tmp_path: Path) -> None:
     assert legacy.read_bytes() == b"old"
 
 
-def test_database_path_survives_an_unusable_settings_dir(tmp_path: Path) -> None:
+def test_database_path_survives_an_unusable_settings_dir(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     # A regular file where a directory should be: no permission trick, fails for root too.
     blocker = tmp_path / "settings"
     blocker.write_text("not a directory")
     paths = CachePaths(blocker)
     with pytest.raises(NotADirectoryError):
         paths.resolve_with_migration(CacheType.MODEL, "lib", None)
+    caplog.clear()
     assert paths.database_path(CacheType.MODEL, "lib", None) == os.path.join(
         blocker, "cache", "model", "lib.sqlite"
     )
     assert blocker.read_text() == "not a directory"
+    target = os.path.join(blocker, "cache")
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"Cache directory under {blocker} is not usable: [Errno 20] Not a directory: '{target}'")
+    ]
 
 
 def test_database_path_passes_the_override_through(tmp_path: Path) -> None:

@@ -52,9 +52,11 @@ def _write(path: str, data: bytes) -> None:
 def test_cleanup_lists_only_legacy_files_with_an_identical_canonical_copy(tmp_path: Path) -> None:
     paths = CachePaths(tmp_path)
     migrated = {
-        _p(tmp_path, "model_cache", "default.sqlite"): paths.file_path(CacheType.MODEL),
+        # The default library's root-level file is found even when the per-library folder lists
+        # only other libraries.
+        _p(tmp_path, "model_cache.sqlite"): paths.file_path(CacheType.MODEL),
         _p(tmp_path, "model_cache", "lib2.sqlite"): paths.file_path(CacheType.MODEL, "lib2"),
-        _p(tmp_path, "recipe_cache.sqlite"): paths.file_path(CacheType.RECIPE),
+        _p(tmp_path, "recipe_cache", "default.sqlite"): paths.file_path(CacheType.RECIPE),
         _p(tmp_path, "tag_fts.sqlite"): paths.file_path(CacheType.TAG_FTS),
         _p(tmp_path, "cache", "symlink_map.json"): paths.file_path(CacheType.SYMLINK),
     }
@@ -76,7 +78,18 @@ def test_cleanup_dry_run_removes_nothing(tmp_path: Path) -> None:
     _write(legacy, b"t")
     _write(CachePaths(tmp_path).file_path(CacheType.TAG_FTS), b"t")
     assert cleanup_legacy_cache_files(settings_dir=tmp_path) == [legacy]
+    assert CachePaths(tmp_path).cleanup_legacy_files() == [legacy]
     assert os.path.isfile(legacy)
+
+
+def test_same_size_and_time_with_other_bytes_is_not_migrated(tmp_path: Path) -> None:
+    legacy = _p(tmp_path, "tag_fts.sqlite")
+    canonical = CachePaths(tmp_path).file_path(CacheType.TAG_FTS)
+    _write(legacy, b"abc")
+    _write(canonical, b"abd")
+    for path in (legacy, canonical):
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    assert get_legacy_cache_files_for_cleanup(settings_dir=tmp_path) == []
 
 
 def test_cleanup_removes_migrated_files_only(tmp_path: Path) -> None:
@@ -108,11 +121,12 @@ def test_cleanup_ignores_directories_named_like_caches(tmp_path: Path) -> None:
     assert os.path.isdir(_p(tmp_path, "tag_fts.sqlite"))
 
 
-def test_cleanup_reports_only_the_files_it_removed(tmp_path: Path) -> None:
-    stuck = _p(tmp_path, "tag_fts.sqlite")
-    gone = _p(tmp_path, "recipe_fts.sqlite")
+def test_cleanup_reports_only_the_files_it_removed(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    # Listed first, fails; the one after it is still removed.
+    stuck = _p(tmp_path, "recipe_fts.sqlite")
+    gone = _p(tmp_path, "tag_fts.sqlite")
     paths = CachePaths(tmp_path)
-    for legacy, cache_type in ((stuck, CacheType.TAG_FTS), (gone, CacheType.RECIPE_FTS)):
+    for legacy, cache_type in ((stuck, CacheType.RECIPE_FTS), (gone, CacheType.TAG_FTS)):
         _write(legacy, b"x")
         _write(paths.file_path(cache_type), b"x")
 
@@ -124,3 +138,6 @@ def test_cleanup_reports_only_the_files_it_removed(tmp_path: Path) -> None:
     assert CachePaths(tmp_path, remove_file=remove).cleanup_legacy_files(dry_run=False) == [gone]
     assert os.path.isfile(stuck)
     assert not os.path.exists(gone)
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"Could not remove legacy cache {stuck}: [Errno 13] Permission denied: '{stuck}'")
+    ]

@@ -1,0 +1,207 @@
+"""SqliteDatabase: serialised writers, busy timeout, corrupt files set aside, never deleted."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from py.services.sqlite_database import SQLITE_HEADER, SqliteDatabase, ensure_table, is_corrupt
+
+
+def _schema(conn: sqlite3.Connection) -> None:
+    ensure_table(conn, "t", [("k", "TEXT NOT NULL"), ("v", "TEXT")], "k")
+
+
+def _insert(*keys: str):
+    def work(conn: sqlite3.Connection) -> int:
+        conn.executemany("INSERT INTO t (k, v) VALUES (?, 'x')", [(k,) for k in keys])
+        return len(keys)
+
+    return work
+
+
+def _keys(path: Path) -> list[str]:
+    conn = sqlite3.connect(path)
+    try:
+        return [row[0] for row in conn.execute("SELECT k FROM t ORDER BY rowid")]
+    finally:
+        conn.close()
+
+
+def _error(code: int | None) -> sqlite3.DatabaseError:
+    exc = sqlite3.DatabaseError("boom")
+    if code is not None:
+        exc.sqlite_errorcode = code
+    return exc
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [(sqlite3.SQLITE_CORRUPT, True), (sqlite3.SQLITE_NOTADB, True), (779, True), (1, False), (None, False)],
+)
+def test_is_corrupt(code: int | None, expected: bool) -> None:
+    assert is_corrupt(_error(code)) is expected
+
+
+@pytest.mark.parametrize(
+    ("content", "foreign"),
+    [(None, False), (b"", False), (SQLITE_HEADER + b"\x00" * 84, False), (b"SQL", True), (b"x" * 100, True)],
+)
+def test_holds_foreign_bytes(tmp_path: Path, content: bytes | None, foreign: bool) -> None:
+    path = tmp_path / "db.sqlite"
+    if content is not None:
+        path.write_bytes(content)
+    assert SqliteDatabase(path, _schema).holds_foreign_bytes() is foreign
+
+
+def test_write_returns_the_result_and_counts_rows(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "db.sqlite", _schema)
+    assert db.last_changes == 0
+    assert db.write(_insert("a", "b", "c")) == 3
+    assert db.last_changes == 3
+    assert db.write(lambda conn: conn.execute("UPDATE t SET v = 'y' WHERE k = 'b'").rowcount) == 1
+    assert db.last_changes == 1
+    assert _keys(tmp_path / "db.sqlite") == ["a", "b", "c"]
+
+
+def test_failed_write_changes_nothing_and_propagates(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path, _schema)
+    db.write(_insert("a"))
+    with pytest.raises(sqlite3.IntegrityError):
+        db.write(_insert("b", "a"))
+    assert _keys(path) == ["a"]
+    assert db.last_changes == 1
+    assert not Path(f"{path}.corrupt").exists()
+
+
+def test_reading_sees_one_snapshot(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path, _schema)
+    db.write(_insert("a"))
+    with db.reading() as conn:
+        first = conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+        db.write(_insert("b"))
+        second = conn.execute("SELECT COUNT(*) FROM t").fetchone()[0]
+    assert (first, second) == (1, 1)
+    with db.reading() as conn:
+        assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 2
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            conn.execute("INSERT INTO t VALUES ('c', 'x')")
+
+
+def test_reading_a_foreign_file_fails_before_sqlite_touches_it(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    path.write_bytes(b"x" * 100)
+    (tmp_path / "db.sqlite-wal").write_bytes(b"not ours to delete")
+    with (
+        pytest.raises(sqlite3.DatabaseError, match="is not a database"),
+        SqliteDatabase(path, _schema).reading(),
+    ):
+        pass
+    assert (tmp_path / "db.sqlite-wal").read_bytes() == b"not ours to delete"
+
+
+def test_foreign_file_is_set_aside_with_its_companions(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "db.sqlite"
+    path.write_bytes(b"x" * 100)
+    (tmp_path / "db.sqlite-wal").write_bytes(b"w")
+    (tmp_path / "db.sqlite-shm").write_bytes(b"s")
+    assert SqliteDatabase(path, _schema).write(_insert("a")) == 1
+    assert (tmp_path / "db.sqlite.corrupt").read_bytes() == b"x" * 100
+    assert (tmp_path / "db.sqlite.corrupt-wal").read_bytes() == b"w"
+    assert (tmp_path / "db.sqlite.corrupt-shm").read_bytes() == b"s"
+    assert _keys(path) == ["a"]
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", f"Cache database {path} is not a database; kept as {path}.corrupt, rebuilding")
+    ]
+
+
+def test_malformed_file_is_set_aside_and_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "db.sqlite"
+    malformed = SQLITE_HEADER + b"\xff" * 200
+    path.write_bytes(malformed)
+    assert SqliteDatabase(path, _schema).write(_insert("a")) == 1
+    assert (tmp_path / "db.sqlite.corrupt").read_bytes() == malformed
+    assert _keys(path) == ["a"]
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        (
+            "WARNING",
+            f"Cache database {path} is corrupt (file is not a database); kept as {path}.corrupt, rebuilding",
+        )
+    ]
+
+
+def test_aside_names_never_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    for suffix, data in ((".corrupt", b"first"), (".corrupt1", b"second")):
+        Path(f"{path}{suffix}").write_bytes(data)
+    path.write_bytes(b"third" * 30)
+    db = SqliteDatabase(path, _schema)
+    assert db.quarantine() == f"{path}.corrupt2"
+    assert [Path(f"{path}{s}").read_bytes() for s in (".corrupt", ".corrupt1", ".corrupt2")] == [
+        b"first",
+        b"second",
+        b"third" * 30,
+    ]
+    assert not path.exists()
+
+
+def test_corruption_that_survives_the_rebuild_is_raised(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    calls: list[int] = []
+
+    def always_corrupt(conn: sqlite3.Connection) -> None:
+        calls.append(1)
+        raise _error(sqlite3.SQLITE_CORRUPT)
+
+    with pytest.raises(sqlite3.DatabaseError, match="boom"):
+        SqliteDatabase(path, _schema).write(always_corrupt)
+    assert len(calls) == 2
+    assert Path(f"{path}.corrupt").is_file()
+
+
+def _hold_write_lock(path: Path, seconds: float, locked: threading.Event) -> threading.Thread:
+    def hold() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        locked.set()
+        threading.Event().wait(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    return thread
+
+
+def test_writer_waits_for_another_connections_lock(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    db = SqliteDatabase(path, _schema)
+    db.write(_insert("a"))
+    locked = threading.Event()
+    holder = _hold_write_lock(path, 0.5, locked)
+    locked.wait()
+    assert db.write(_insert("b")) == 1
+    holder.join()
+    assert _keys(path) == ["a", "b"]
+
+
+def test_busy_timeout_is_the_one_configured(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    SqliteDatabase(path, _schema).write(_insert("a"))
+    impatient = SqliteDatabase(path, _schema, busy_timeout=0.05)
+    locked = threading.Event()
+    holder = _hold_write_lock(path, 2.0, locked)
+    locked.wait()
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            impatient.write(_insert("b"))
+    finally:
+        holder.join()
+    assert _keys(path) == ["a"]
