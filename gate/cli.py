@@ -11,7 +11,7 @@ import sys
 import click
 
 from gate import __version__
-from gate.exit_code import ExitCode, GateError
+from gate.exit_code import GateError
 
 
 class GateGroup(click.Group):
@@ -46,6 +46,13 @@ def cli() -> None:
 
 # Each command lives in gate/commands/<name>.py and is registered here.
 # (Registration list: keep one line per command.)
+from gate.commands.check import check_command  # noqa: E402
+from gate.commands.report import report_command  # noqa: E402
+from gate.commands.run import run_command  # noqa: E402
+
+cli.add_command(run_command)
+cli.add_command(check_command)
+cli.add_command(report_command)
 
 
 def main() -> None:

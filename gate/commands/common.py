@@ -1,0 +1,113 @@
+"""Options and output handling shared by the commands that run and report (not a command itself).
+
+Keeps `-f/-o/--json/--fail-under/--max-children/--no-progress/--quiet` identical across commands.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gate.atomic import write_text_atomic
+from gate.config import GateConfig, load_config
+from gate.exit_code import ExitCode
+from gate.model import RunResult
+from gate.policy import Verdict
+from gate.report import FORMATS, render
+
+F = Callable[..., Any]
+
+
+def format_options(func: F) -> F:
+    func = click.option(
+        "--json", "as_json", is_flag=True, help="Same as -f json, to stdout (or to --output)."
+    )(func)
+    func = click.option(
+        "--output",
+        "-o",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Write the report to this file (atomically) instead of stdout.",
+    )(func)
+    func = click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=click.Choice(list(FORMATS)),
+        default="text",
+        show_default=True,
+        help="Report format.",
+    )(func)
+    return func
+
+
+def run_options(func: F) -> F:
+    func = click.option(
+        "--quiet", "-q", is_flag=True, help="No progress, no report on stdout; the exit code says it."
+    )(func)
+    func = click.option(
+        "--no-progress",
+        is_flag=True,
+        help="No progress bar (CI logs get a plain line every few seconds otherwise).",
+    )(func)
+    func = click.option(
+        "--max-children",
+        type=click.IntRange(min=1),
+        help="Parallel mutmut workers (default: [tool.gate] max_children, else the CPU count).",
+    )(func)
+    func = click.option(
+        "--fail-under",
+        type=click.FloatRange(0, 100),
+        metavar="PCT",
+        help="Overall score floor in percent (overrides [tool.gate] fail_under).",
+    )(func)
+    return func
+
+
+def project_config() -> GateConfig:
+    """The configuration of the project in the current directory."""
+    return load_config(Path.cwd())
+
+
+def warn(config: GateConfig, quiet: bool) -> None:
+    if quiet:
+        return
+    for warning in config.warnings:
+        click.echo(f"gate: warning: {warning}", err=True)
+
+
+def use_color() -> bool:
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def emit(
+    result: RunResult,
+    verdict: Verdict | None,
+    *,
+    fmt: str,
+    output: Path | None,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Render the report in the chosen format to stdout or to --output."""
+    if as_json:
+        fmt = "json"
+    options: dict[str, Any] = {}
+    if fmt == "text":
+        options = {"color": output is None and use_color(), "verdict": verdict}
+    text = render(result, fmt, **options)
+    if output is not None:
+        write_text_atomic(output, text)
+        if not quiet:
+            click.echo(f"gate: report written to {output}", err=True)
+    elif not quiet:
+        click.echo(text, nl=False)
+
+
+def exit_with(verdict: Verdict) -> None:
+    if verdict.exit_code != ExitCode.PASSED:
+        sys.exit(int(verdict.exit_code))

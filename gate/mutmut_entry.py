@@ -1,0 +1,100 @@
+"""The entry point of every mutmut subprocess the runner starts: applies the gate's settings, then
+runs mutmut's own `run` command, only its mutant generation, or its preflight checks.
+
+mutmut loads its configuration from the working directory at import, forks and edits sys.path, so it
+is only ever imported here, in a child process started with cwd = the project root.
+
+    python -m gate.mutmut_entry [--timeout-multiplier X] run [--max-children N] [NAMES...]
+    python -m gate.mutmut_entry [--timeout-multiplier X] generate [--max-children N]
+    python -m gate.mutmut_entry [--timeout-multiplier X] preflight [--max-children N]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def _apply_settings(argv: list[str]) -> list[str]:
+    from mutmut.configuration import config
+
+    if argv[:1] == ["--timeout-multiplier"]:
+        config().timeout_multiplier = float(argv[1])
+        argv = argv[2:]
+    return argv
+
+
+def _max_children(argv: list[str]) -> int:
+    if "--max-children" in argv:
+        return int(argv[argv.index("--max-children") + 1])
+    return os.cpu_count() or 2
+
+
+def _generate(max_children: int) -> None:
+    """The first phase of `mutmut run`, and nothing else: writes mutants/, .meta (new or changed
+    functions reset to null) and .spans."""
+    from pathlib import Path
+
+    import mutmut.__main__ as mm
+    from mutmut.mutation.trampoline import set_mutant_under_test
+
+    set_mutant_under_test("mutant_generation")
+    Path("mutants").mkdir(exist_ok=True)
+    mm.copy_src_dir()
+    mm.copy_also_copy_files()
+    mm.setup_source_paths()
+    mm.store_lines_covered_by_tests()
+    stats = mm.create_mutants(max_children)
+    print(json.dumps({"mutated": stats.mutated, "unmodified": stats.unmodified, "ignored": stats.ignored}))
+
+
+def _preflight(max_children: int) -> None:
+    """What `mutmut run` checks before testing mutants: stats, the clean run and the forced-fail run.
+    Prints one JSON line with the outcome of each."""
+    import mutmut.__main__ as mm
+    from mutmut.mutation.trampoline import set_mutant_under_test
+    from mutmut.state import state
+    from mutmut.workers.isolation import get_mutant_runner
+
+    _generate(max_children)
+    runner = get_mutant_runner(max_children)
+    mm.collect_or_load_stats(runner)
+    set_mutant_under_test("")
+    clean = runner.run_clean_tests(tests=[])
+    forced_ok = True
+    set_mutant_under_test("fail")
+    try:
+        forced_ok = runner.run_forced_fail() != 0
+    except mm.MutmutProgrammaticFailException:
+        forced_ok = True
+    set_mutant_under_test("")
+    result = {
+        "clean_exit_code": clean,
+        "forced_fail_ok": forced_ok,
+        "duration_by_test": dict(state().duration_by_test),
+        "tests_by_function": {k: sorted(v) for k, v in state().tests_by_mangled_function_name.items()},
+    }
+    sys.stdout = sys.__stdout__
+    print("GATE-PREFLIGHT " + json.dumps(result))
+
+
+def main(argv: list[str]) -> None:
+    argv = _apply_settings(argv)
+    if not argv:
+        raise SystemExit("usage: python -m gate.mutmut_entry [--timeout-multiplier X] run|generate|preflight")
+    command, rest = argv[0], argv[1:]
+    if command == "generate":
+        _generate(_max_children(rest))
+    elif command == "preflight":
+        _preflight(_max_children(rest))
+    elif command == "run":
+        from mutmut.__main__ import cli
+
+        cli(["run", *rest], prog_name="mutmut")
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,139 @@
+"""The pipeline every command uses: config -> runner -> results -> causes -> policy -> render -> publish.
+
+Commands call `execute` (run and judge) and `publish` (write results and reports); nothing here prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gate import runner
+from gate.atomic import write_text_atomic
+from gate.blindspots import find_blind_spots
+from gate.config import GateConfig
+from gate.lock import run_lock
+from gate.model import Mutant, RunResult
+from gate.mutmut_state import CorruptMeta, read_meta
+from gate.policy import Verdict, judge
+from gate.report import render
+from gate.results import RESULTS_FILE, read_results, write_results
+from gate.selection import Selection, module_name
+
+
+@dataclass
+class Execution:
+    """One judged run: the results, the verdict, and what the runner did."""
+
+    result: RunResult
+    verdict: Verdict
+    outcome: runner.RunOutcome
+    warnings: list[str] = field(default_factory=list)
+
+
+def execute(
+    config: GateConfig,
+    selection: Selection,
+    *,
+    fail_under: float | None = None,
+    max_children: int | None = None,
+    on_progress: runner.ProgressCallback | None = None,
+) -> Execution:
+    """Run the selection under the repository's run lock, read and judge the results."""
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    with run_lock(
+        config.root, float(config.value("lock_wait")), what=f"gate {selection.kind} {selection.label}"
+    ):
+        outcome = runner.run(config, selection, max_children=max_children, on_progress=on_progress)
+        mutants = read_results(config, selection)
+    reused = set(outcome.reused)
+    for mutant in mutants:
+        mutant.reused = mutant.name in reused
+    mutants = assign_causes(config, mutants)
+    result = RunResult(
+        mutants=mutants,
+        commit=git_commit(config.root),
+        started=started_at.isoformat(timespec="seconds"),
+        finished=datetime.now(UTC).isoformat(timespec="seconds"),
+        duration_s=time.monotonic() - started,
+        target_floors=_floors(config, selection),
+        fail_under=fail_under if fail_under is not None else config.fail_under,
+        blind_spots=_blind_spots(config, selection),
+        retested=len(outcome.tested),
+        reused=len(outcome.reused),
+        config_fingerprint=config_fingerprint(config),
+        selection=selection.kind,
+    )
+    return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=list(config.warnings))
+
+
+def assign_causes(config: GateConfig, mutants: list[Mutant]) -> list[Mutant]:
+    """The causes stage (census + classify): says why each survived / no-tests mutant was not killed.
+    Plug-in point for gate.census and gate.classify; until they are wired in it returns the mutants unchanged."""
+    return mutants
+
+
+def publish(
+    config: GateConfig,
+    result: RunResult,
+    outputs: list[tuple[str, Path]] = (),  # type: ignore[assignment]
+    *,
+    write_state: bool = True,
+) -> list[Path]:
+    """Write .gate/results.json and each requested (format, path) report, all atomically."""
+    written: list[Path] = []
+    if write_state:
+        written.append(write_results(config.root, result))
+    for fmt, path in outputs:
+        written.append(write_text_atomic(path, render(result, fmt)))
+    return written
+
+
+def results_path(config: GateConfig) -> Path:
+    return config.root / RESULTS_FILE
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return proc.stdout.strip() or None if proc.returncode == 0 else None
+
+
+def config_fingerprint(config: GateConfig) -> str:
+    """A short hash of everything that decides which mutants exist and how they are judged."""
+    data = {
+        "values": config.values,
+        "targets": {n: [list(t.files), t.fail_under] for n, t in config.targets.items()},
+        "mutmut": repr(config.mutmut),
+        "timeout_multiplier": config.timeout_multiplier,
+    }
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _floors(config: GateConfig, selection: Selection) -> dict[str, float | None]:
+    names = {config.target_of(path) for path in selection.files}
+    return {name: config.targets[name].fail_under for name in config.targets if name in names}
+
+
+def _blind_spots(config: GateConfig, selection: Selection) -> list:
+    if selection.kind in ("function", "names"):
+        return []
+    mutated: set[str] = set()
+    for path in selection.files:
+        try:
+            meta = read_meta(config.root, path)
+        except CorruptMeta:
+            meta = None
+        if meta is not None:
+            mutated.update(f"{module_name(path)}.{local}" for local in meta.hash_by_function_name)
+    return find_blind_spots(config.root, selection.files, mutated)

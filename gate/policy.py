@@ -1,0 +1,49 @@
+"""The policy: scores per target and overall against their floors, and the exit code that follows.
+
+Score = (killed + timeout) / (all - skipped - accepted - type-error - not-checked), as model.Counts defines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from gate.exit_code import ExitCode
+from gate.model import Counts, RunResult
+
+
+@dataclass
+class Verdict:
+    """Whether the gate passed, and every floor that was missed (one line each)."""
+
+    exit_code: ExitCode
+    overall: Counts
+    targets: dict[str, Counts] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    fail_under: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == ExitCode.PASSED
+
+
+def judge(result: RunResult, fail_under: float | None = None) -> Verdict:
+    """Apply the overall floor (`fail_under` overrides the configured one) and each target's floor."""
+    floor = fail_under if fail_under is not None else result.fail_under
+    overall = result.counts()
+    targets = {name: Counts.of(mutants) for name, mutants in sorted(result.by_target().items())}
+    failures: list[str] = []
+    if floor is not None and overall.score is not None and overall.score < floor:
+        failures.append(f"score {overall.score:.1f}% is under the floor of {floor:g}%")
+    for name, counts in targets.items():
+        target_floor = result.target_floors.get(name)
+        if target_floor is not None and counts.score is not None and counts.score < target_floor:
+            failures.append(
+                f"target {name}: score {counts.score:.1f}% is under its floor of {target_floor:g}%"
+            )
+    return Verdict(
+        exit_code=ExitCode.FAILED if failures else ExitCode.PASSED,
+        overall=overall,
+        targets=targets,
+        failures=failures,
+        fail_under=floor,
+    )

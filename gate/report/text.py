@@ -1,0 +1,184 @@
+"""The terminal renderer: survivors grouped by file and function with coloured diffs, one summary line
+per target, blind spots, and the verdict. Colour only when asked (a terminal); plain text otherwise.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from gate.model import UNDETECTED, Counts, Mutant, RunResult, Status
+from gate.policy import Verdict, judge
+
+MAX_TESTS_SHOWN = 3
+
+
+def render(
+    result: RunResult,
+    *,
+    color: bool = False,
+    width: int = 100,
+    verdict: Verdict | None = None,
+    fail_under: float | None = None,
+    **_options: Any,
+) -> str:
+    verdict = verdict or judge(result, fail_under)
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        width=width,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+    _header(console, result)
+    _survivors(console, result)
+    _others(console, result)
+    _blind_spots(console, result)
+    _summary(console, result, verdict)
+    return buffer.getvalue()
+
+
+def _header(console: Console, result: RunResult) -> None:
+    targets = sorted({m.target for m in result.mutants if m.target})
+    what = f"{len(result.mutants)} mutants"
+    if targets:
+        what += f" in {len(targets)} target{'s' if len(targets) != 1 else ''} ({', '.join(targets)})"
+    console.print(
+        Text.assemble(
+            ("gate ", "bold"),
+            f"{result.selection}: {what}, {result.duration_s:.1f} s",
+            (f" ({result.retested} re-tested, {result.reused} re-used)", "dim"),
+        )
+    )
+
+
+def _survivors(console: Console, result: RunResult) -> None:
+    survivors = [m for m in result.mutants if m.status in UNDETECTED]
+    if not survivors:
+        return
+    console.print()
+    console.print(Text(f"Surviving mutants ({len(survivors)})", style="bold"))
+    by_file: dict[str, dict[str, list[Mutant]]] = defaultdict(lambda: defaultdict(list))
+    for mutant in survivors:
+        by_file[mutant.file][mutant.function].append(mutant)
+    for file in sorted(by_file):
+        console.print()
+        console.print(Text(file, style="bold underline"))
+        functions = by_file[file]
+        for function in sorted(functions, key=lambda f: min(m.line for m in functions[f])):
+            console.print(Text(f"  {function}", style="bold"))
+            for mutant in sorted(functions[function], key=lambda m: (m.line, m.id)):
+                _mutant(console, mutant)
+
+
+def _mutant(console: Console, mutant: Mutant) -> None:
+    label = str(mutant.status)
+    if mutant.cause is not None:
+        label += f", {mutant.cause}"
+    if mutant.flaky:
+        label += ", flaky"
+    style = "yellow" if mutant.status is Status.SURVIVED else "magenta"
+    console.print(
+        Text.assemble(
+            f"    {mutant.file}:{mutant.line}  ",
+            (label, style),
+            ("  id ", "dim"),
+            (mutant.id, "dim"),
+        )
+    )
+    for line in _changed_lines(mutant.diff):
+        console.print(Text("      " + line, style="red" if line.startswith("-") else "green"))
+    if mutant.tests:
+        shown = ", ".join(mutant.tests[:MAX_TESTS_SHOWN])
+        more = len(mutant.tests) - MAX_TESTS_SHOWN
+        console.print(Text(f"      run by: {shown}" + (f" (+{more} more)" if more > 0 else ""), style="dim"))
+    elif mutant.status is Status.NO_TESTS:
+        console.print(Text("      no test runs this function", style="dim"))
+    if mutant.replaced_in:
+        console.print(
+            Text(f"      replaced in: {', '.join(mutant.replaced_in[:MAX_TESTS_SHOWN])}", style="dim")
+        )
+    if mutant.hint:
+        console.print(Text(f"      hint: {mutant.hint}", style="cyan"))
+
+
+def _changed_lines(diff: str) -> list[str]:
+    """The removed and added lines of a function-relative diff, dedented together."""
+    lines = [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    bodies = [line[1:] for line in lines if line[1:].strip()]
+    indent = min((len(b) - len(b.lstrip()) for b in bodies), default=0)
+    return [line[0] + " " + line[1 + indent :] for line in lines]
+
+
+def _others(console: Console, result: RunResult) -> None:
+    for status, title in (
+        (Status.SUSPICIOUS, "Suspicious (the tests behaved oddly; re-check)"),
+        (Status.NOT_CHECKED, "Not checked (run interrupted; the next run resumes them)"),
+    ):
+        mutants = [m for m in result.mutants if m.status is status]
+        if mutants:
+            console.print()
+            console.print(Text(f"{title}: {len(mutants)}", style="bold"))
+            for mutant in sorted(mutants, key=lambda m: (m.file, m.line))[:20]:
+                console.print(f"    {mutant.file}:{mutant.line}  {mutant.function}  id {mutant.id}")
+
+
+def _blind_spots(console: Console, result: RunResult) -> None:
+    if not result.blind_spots:
+        return
+    console.print()
+    console.print(Text(f"Blind spots: code that gets no mutants ({len(result.blind_spots)})", style="bold"))
+    for spot in sorted(result.blind_spots, key=lambda b: (b.file, b.line)):
+        console.print(Text.assemble(f"    {spot.file}:{spot.line}  {spot.function}  ", (spot.reason, "dim")))
+
+
+def _counts_line(counts: Counts) -> str:
+    score = "n/a" if counts.score is None else f"{counts.score:.1f}%"
+    covered = "n/a" if counts.covered_score is None else f"{counts.covered_score:.1f}%"
+    parts = [
+        f"score {score}",
+        f"covered {covered}",
+        f"killed {counts.killed}",
+        f"survived {counts.survived}",
+        f"no-tests {counts.no_tests}",
+        f"timeout {counts.timeout}",
+    ]
+    for name, value in (
+        ("suspicious", counts.suspicious),
+        ("skipped", counts.skipped),
+        ("accepted", counts.accepted),
+        ("type-error", counts.type_error),
+        ("not-checked", counts.not_checked),
+    ):
+        if value:
+            parts.append(f"{name} {value}")
+    parts.append(f"total {counts.total}")
+    return "  ".join(parts)
+
+
+def _summary(console: Console, result: RunResult, verdict: Verdict) -> None:
+    console.print()
+    width = max([len(name) for name in verdict.targets] + [7])
+    for name, counts in verdict.targets.items():
+        floor = result.target_floors.get(name)
+        line = f"{(name or '-').ljust(width)}  {_counts_line(counts)}"
+        if floor is not None:
+            line += f"  floor {floor:g}%"
+        console.print(line)
+    overall = f"{'overall'.ljust(width)}  {_counts_line(verdict.overall)}"
+    if verdict.fail_under is not None:
+        overall += f"  floor {verdict.fail_under:g}%"
+    console.print(Text(overall, style="bold"))
+    if verdict.passed:
+        console.print(Text("gate: passed", style="bold green"))
+    else:
+        for failure in verdict.failures:
+            console.print(Text(f"gate: FAILED: {failure}", style="bold red"))
