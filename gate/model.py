@@ -57,7 +57,9 @@ class Replacement:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Replacement:
-        return cls(test=data["test"], target=data["target"], kind=data.get("kind", ""), site=data.get("site", ""))
+        return cls(
+            test=data["test"], target=data["target"], kind=data.get("kind", ""), site=data.get("site", "")
+        )
 
 
 @dataclass

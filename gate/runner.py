@@ -206,6 +206,42 @@ def apply_test_changes(config: GateConfig, files: list[str]) -> tuple[list[str],
     return reset, changes
 
 
+@dataclass(frozen=True)
+class Preflight:
+    """mutmut's own checks before any mutant is tested (mutmut_entry preflight)."""
+
+    clean_exit_code: int
+    forced_fail_ok: bool
+    duration_by_test: dict[str, float]
+    tests_by_function: dict[str, list[str]]
+
+
+def preflight(config: GateConfig, *, max_children: int | None = None) -> Preflight:
+    """Generate the mutants, collect mutmut's test mapping, run the clean suite and the forced-fail check
+    exactly as `mutmut run` does, without testing any mutant. RunError when mutmut stops."""
+    root = config.root
+    args = [*_entry(config), "preflight", "--max-children", str(_children(config, max_children))]
+    log = root / LOG_FILE
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w", encoding="utf-8") as handle, sigterm_as_interrupt():
+        handle.write(f"$ {' '.join(args[1:])}\n")
+        handle.flush()
+        proc = subprocess.run(
+            args, cwd=root, stdout=handle, stderr=subprocess.STDOUT, env=_env(), check=False
+        )
+    text = log.read_text(encoding="utf-8", errors="replace")
+    marker = next((line for line in text.splitlines() if line.startswith("GATE-PREFLIGHT ")), None)
+    if proc.returncode != 0 or marker is None:
+        raise RunError(f"{classify_failure(text, proc.returncode)} (log: {LOG_FILE})")
+    data = json.loads(marker.removeprefix("GATE-PREFLIGHT "))
+    return Preflight(
+        clean_exit_code=int(data["clean_exit_code"]),
+        forced_fail_ok=bool(data["forced_fail_ok"]),
+        duration_by_test={k: float(v) for k, v in data["duration_by_test"].items()},
+        tests_by_function={k: list(v) for k, v in data["tests_by_function"].items()},
+    )
+
+
 def classify_failure(log_text: str, returncode: int) -> str:
     """One line saying why mutmut stopped, from what it printed."""
     text = log_text.replace("\r", "\n")
@@ -313,7 +349,7 @@ def _run_mutmut(
     started = time.monotonic()
     watcher = _Watcher(root, selection, set(names) if names else None, total, started, on_progress)
     watcher.pending |= pending or set()
-    with open(log, "a", encoding="utf-8") as handle, _forward_sigterm():
+    with open(log, "a", encoding="utf-8") as handle, sigterm_as_interrupt():
         handle.write(f"$ {' '.join(args[1:4])} run ... ({len(names) or 'all pending'} mutants)\n")
         handle.flush()
         proc = subprocess.Popen(
@@ -357,7 +393,7 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def _forward_sigterm() -> Iterator[None]:
+def sigterm_as_interrupt() -> Iterator[None]:  # public: the pipeline holds it around a whole run
     """SIGTERM (a CI timeout, `kill`) is handled like Ctrl-C: stop cleanly, keep the verdicts."""
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -1,0 +1,151 @@
+"""Preflight checks before a run: config, the package under test imports from the repository, the clean
+suite is green, mutmut's forced-fail check passes, and how many mutants and how long a run would take.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gate import runner
+from gate.config import GateConfig
+from gate.exit_code import RunError
+from gate.lock import run_lock
+from gate.mutmut_state import read_meta
+from gate.selection import mangled_function
+
+# Wall time mutmut spends per mutant beyond its tests: a fork plus pytest.main (mutmut-notes §7).
+OVERHEAD_PER_MUTANT_S = 0.05
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Diagnosis:
+    checks: list[Check] = field(default_factory=list)
+    mutants: int = 0
+    pending: int = 0
+    estimate_s: float = 0.0
+    workers: int = 1
+
+    @property
+    def ok(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+def diagnose(config: GateConfig, *, max_children: int | None = None) -> Diagnosis:
+    """Run every check; a failing check is recorded, not raised, so all of them are reported."""
+    diagnosis = Diagnosis(workers=max_children or config.max_children or os.cpu_count() or 2)
+    files = config.target_files()
+    diagnosis.checks.append(
+        Check(
+            "config",
+            True,
+            f"{len(config.targets)} targets, {len(files)} source files ({config.mutmut.origin})",
+        )
+    )
+    diagnosis.checks += [import_check(config, package) for package in packages(config)]
+    diagnosis.checks.append(clean_suite_check(config))
+    if not diagnosis.checks[-1].ok:
+        return diagnosis
+    with run_lock(config.root, float(config.value("lock_wait")), what="gate doctor"):
+        try:
+            result = runner.preflight(config, max_children=max_children)
+        except RunError as error:
+            diagnosis.checks.append(Check("mutmut preflight", False, str(error)))
+            return diagnosis
+    diagnosis.checks.append(
+        Check(
+            "mutmut forced-fail",
+            result.forced_fail_ok,
+            "the tests fail when every mutated function raises"
+            if result.forced_fail_ok
+            else "the tests still pass when every mutated function raises: mutmut cannot judge them",
+        )
+    )
+    _estimate(config, files, result, diagnosis)
+    return diagnosis
+
+
+def packages(config: GateConfig) -> list[tuple[str, Path]]:
+    """(import name, directory whose parent goes on sys.path) of each top-level package mutmut mutates."""
+    found: list[tuple[str, Path]] = []
+    for source in config.mutmut.source_paths:
+        path = config.root / source
+        if (path / "__init__.py").is_file():
+            found.append((path.name, path.parent))
+        elif path.is_dir():
+            found += [
+                (child.name, path) for child in sorted(path.iterdir()) if (child / "__init__.py").is_file()
+            ]
+        elif path.suffix == ".py":
+            found.append((path.stem, path.parent))
+    return found
+
+
+def import_check(config: GateConfig, package: tuple[str, Path]) -> Check:
+    name, base = package
+    code = (
+        f"import importlib; m = importlib.import_module({name!r}); print(getattr(m, '__file__', None) or '')"
+    )
+    env = dict(os.environ)
+    env.pop("MUTANT_UNDER_TEST", None)
+    if base != config.root:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(base), env.get("PYTHONPATH", "")]))
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=config.root, capture_output=True, text=True, env=env, timeout=120
+    )
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return Check(f"import {name}", False, f"cannot be imported: {last}")
+    location = Path(proc.stdout.strip() or ".").resolve()
+    expected = (base / name).resolve()
+    if location == expected.with_suffix(".py") or expected in location.parents:
+        return Check(f"import {name}", True, f"from {location.relative_to(config.root)}")
+    return Check(
+        f"import {name}",
+        False,
+        f"imports from {location}, not from the repository: an installed copy or another module "
+        f"shadows it, so the tests would judge that copy (uninstall it or install the project editable)",
+    )
+
+
+def clean_suite_check(config: GateConfig) -> Check:
+    tests = [t for t in config.mutmut.test_selection if (config.root / t.split("::")[0]).exists()] or list(
+        config.tests
+    )
+    args = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", *tests]
+    env = dict(os.environ)
+    env.pop("MUTANT_UNDER_TEST", None)
+    started = time.monotonic()
+    proc = subprocess.run(args, cwd=config.root, capture_output=True, text=True, env=env, timeout=3600)
+    elapsed = time.monotonic() - started
+    summary = (proc.stdout.strip().splitlines() or ["no output"])[-1]
+    if proc.returncode == 0:
+        return Check("clean suite", True, f"{summary} ({elapsed:.1f} s)")
+    return Check("clean suite", False, f"python -m pytest {' '.join(tests)} fails: {summary}")
+
+
+def _estimate(config: GateConfig, files: list[str], result: runner.Preflight, diagnosis: Diagnosis) -> None:
+    total_s = 0.0
+    for path in files:
+        meta = read_meta(config.root, path)
+        if meta is None:
+            continue
+        for name, code in meta.exit_code_by_key.items():
+            diagnosis.mutants += 1
+            tests = result.tests_by_function.get(mangled_function(name), [])
+            if code is None:
+                diagnosis.pending += 1
+            if tests:
+                total_s += sum(result.duration_by_test.get(t, 0.0) for t in tests) + OVERHEAD_PER_MUTANT_S
+    diagnosis.estimate_s = total_s / max(1, diagnosis.workers)

@@ -1,0 +1,212 @@
+"""End-to-end: the real `gate` command and real mutmut on small projects built in tmp_path."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.gate.projects import CALC_SOURCE, CALC_TESTS_STRONG, CALC_TESTS_WEAK, Project, make_project
+
+pytestmark = pytest.mark.e2e
+
+GRADE_LINE = CALC_SOURCE.splitlines().index("    if score >= 90:") + 1
+
+
+def _by_status(report: dict, status: str) -> list[dict]:
+    return [m for m in report["mutants"] if m["status"] == status]
+
+
+def _one_line_error(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_all_killed_passes_with_score_100(tmp_path: Path) -> None:
+    project = make_project(tmp_path, tests={"test_calc.py": CALC_TESTS_STRONG})
+
+    proc = project.gate("run", "--json", "--no-progress")
+
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["schema"] == "gate-report/1"
+    assert report["summary"]["score"] == 100.0
+    assert report["summary"]["killed"] == report["summary"]["total"] == 13
+    assert report["targets"]["core"]["score"] == 100.0
+    assert {m["function"] for m in report["mutants"]} == {"add", "grade", "untested"}
+    assert [(b["function"], b["line"]) for b in report["blind_spots"]] == [("label", 20)]
+    assert project.report() == report  # .gate/results.json holds the same report
+
+
+def test_survivors_under_the_floor_fail_with_file_line_and_diff(tmp_path: Path) -> None:
+    project = make_project(tmp_path, tests={"test_calc.py": CALC_TESTS_WEAK}, fail_under=80)
+
+    proc = project.gate("run", "-f", "json", "--no-progress")
+
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["summary"]["survived"] == 6
+    assert report["summary"]["no_tests"] == 2
+    assert report["summary"]["score"] == pytest.approx(38.5)
+    boundary = [m for m in _by_status(report, "survived") if "+    if score > 90:" in m["diff"]]
+    assert len(boundary) == 1
+    mutant = boundary[0]
+    assert (mutant["file"], mutant["line"], mutant["function"]) == ("pkg/calc.py", GRADE_LINE, "grade")
+    assert "-    if score >= 90:" in mutant["diff"]
+    assert mutant["tests"] == ["tests/test_calc.py::test_grade_far_from_boundaries"]
+    source_lines = (tmp_path / "pkg" / "calc.py").read_text().splitlines()
+    for survivor in _by_status(report, "survived") + _by_status(report, "no-tests"):
+        removed = [
+            ln[1:].strip() for ln in survivor["diff"].splitlines() if ln.startswith("-") and ln[1:2] != "-"
+        ]
+        assert source_lines[survivor["line"] - 1].strip() == removed[0]
+    text = project.gate("report").stdout
+    assert f"pkg/calc.py:{GRADE_LINE}  survived" in text
+    assert "gate: FAILED: score 38.5% is under the floor of 80%" in text
+
+
+def test_failing_clean_suite_is_exit_3_with_one_line(tmp_path: Path) -> None:
+    broken = CALC_TESTS_STRONG + "\n\ndef test_broken():\n    assert add(1, 1) == 3\n"
+    project = make_project(tmp_path, tests={"test_calc.py": broken})
+
+    proc = project.gate("run", "--no-progress")
+
+    assert proc.returncode == 3
+    line = _one_line_error(proc.stderr)
+    assert line.startswith("gate: error: the test suite fails without any mutation")
+    assert ".gate/mutmut.log" in line
+    assert not (tmp_path / ".gate" / "results.json").exists()
+
+
+def test_bad_config_is_exit_2_naming_key_and_file(tmp_path: Path) -> None:
+    project = make_project(tmp_path, gate_extra='max_children = "many"')
+
+    proc = project.gate("run")
+
+    assert proc.returncode == 2
+    line = _one_line_error(proc.stderr)
+    assert "pyproject.toml" in line and "max_children" in line and "'many'" in line
+    assert not (tmp_path / "mutants").exists()
+
+
+def test_check_after_editing_one_function_retests_only_it(tmp_path: Path) -> None:
+    project = make_project(tmp_path, tests={"test_calc.py": CALC_TESTS_STRONG})
+    assert project.gate("run", "-q").returncode == 0
+    before = project.meta("calc.py")
+    project.write("pkg/calc.py", CALC_SOURCE.replace("return a + b", "total = a + b\n    return total"))
+
+    proc = project.gate("check", "pkg/calc.py", "--json", "--no-progress")
+
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    retested = sorted(m["name"] for m in report["mutants"] if not m.get("reused"))
+    assert retested and all(".x_add__mutmut_" in name for name in retested)
+    assert report["retested"] == len(retested)
+    assert report["reused"] == report["summary"]["total"] - len(retested)
+    after = project.meta("calc.py")
+    for name, duration in before["durations_by_key"].items():
+        if ".x_add__" not in name:
+            assert after["durations_by_key"][name] == duration  # not run again
+
+
+def test_check_right_after_strengthening_a_test_shows_the_survivor_gone(tmp_path: Path) -> None:
+    project = make_project(tmp_path, tests={"test_calc.py": CALC_TESTS_WEAK})
+    first = json.loads(project.gate("run", "--json", "-q").stdout or "{}") or project.report()
+    survivor_ids = {
+        m["id"] for m in first["mutants"] if m["function"] == "grade" and m["status"] == "survived"
+    }
+    assert len(survivor_ids) == 6
+    project.write("tests/test_calc.py", CALC_TESTS_STRONG)
+
+    proc = project.gate("check", "pkg.calc:grade", "--json", "--no-progress")
+
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    statuses = {m["id"]: m["status"] for m in report["mutants"]}
+    assert {statuses[i] for i in survivor_ids} == {"killed"}
+    assert report["summary"]["survived"] == 0
+    # untested() had no tests; the strong suite now runs it: the stale "no tests" verdict must go too.
+    proc = project.gate("check", "pkg.calc:untested", "--json", "--no-progress")
+    assert {m["status"] for m in json.loads(proc.stdout)["mutants"]} == {"killed"}
+
+
+SLOW_SOURCE = "".join(f"\n\ndef f{i}(x):\n    return x + {i}\n" for i in range(1, 9))
+SLOW_TESTS = "import time\n\nfrom pkg import slow\n" + "".join(
+    f"\n\ndef test_f{i}():\n    time.sleep(0.2)\n    assert slow.f{i}(1) == {1 + i}\n" for i in range(1, 9)
+)
+
+
+def _decided(project: Project) -> dict[str, int]:
+    try:
+        codes = project.meta("slow.py")["exit_code_by_key"]
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return {name: code for name, code in codes.items() if code is not None}
+
+
+def _processes_in(root: Path) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cwd = Path(os.readlink(entry / "cwd"))
+            except OSError:
+                continue
+            if cwd == root or root in cwd.parents:
+                found.append(int(entry.name))
+    return found
+
+
+def test_sigterm_keeps_verdicts_and_the_next_run_resumes(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path,
+        source={"slow.py": SLOW_SOURCE},
+        tests={"test_slow.py": SLOW_TESTS},
+        gate_extra="max_children = 1",
+    )
+    running = project.popen_gate("run", "--no-progress")
+    deadline = time.monotonic() + 60
+    while len(_decided(project)) < 3 and time.monotonic() < deadline and running.poll() is None:
+        time.sleep(0.1)
+    assert running.poll() is None, running.communicate()
+    second = project.gate("run", "-q")  # while the first one runs
+    assert second.returncode == 3
+    assert "another gate run is in progress" in _one_line_error(second.stderr)
+
+    running.send_signal(signal.SIGTERM)
+    _, stderr = running.communicate(timeout=30)
+
+    assert running.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert _processes_in(tmp_path) == []  # no mutmut worker outlives the run
+    kept = _decided(project)
+    total = len(project.meta("slow.py")["exit_code_by_key"])
+    assert 3 <= len(kept) < total
+    proc = project.gate("run", "--json", "--no-progress")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["summary"]["killed"] == total
+    assert report["reused"] == len(kept)
+    assert report["retested"] == total - len(kept)
+    reused = {m["name"] for m in report["mutants"] if m.get("reused")}
+    assert reused == set(kept)
+    assert {name: code for name, code in _decided(project).items() if name in kept} == kept
+
+
+def test_src_layout_package(tmp_path: Path) -> None:
+    project = make_project(tmp_path, layout="src", tests={"test_calc.py": CALC_TESTS_WEAK})
+
+    proc = project.gate("run", "--json", "--no-progress")
+
+    assert proc.returncode == 1, proc.stderr
+    report = json.loads(proc.stdout)
+    assert {m["file"] for m in report["mutants"]} == {"src/pkg/calc.py"}
+    assert all(m["name"].startswith("pkg.calc.") for m in report["mutants"])
+    boundary = [m for m in report["mutants"] if "+    if score > 90:" in m["diff"]]
+    assert boundary[0]["line"] == GRADE_LINE and boundary[0]["status"] == "survived"
