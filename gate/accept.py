@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -122,16 +122,17 @@ def accept(
 
 
 def apply(
-    result: RunResult, accepted: Mapping[str, Acceptance], scope: Iterable[str] | None = None
+    result: RunResult,
+    accepted: Mapping[str, Acceptance],
+    covers: Callable[[Acceptance], bool] | None = None,
 ) -> RunResult:
     """Mark accepted mutants and list stale acceptances, in place.
 
-    ``scope`` names the targets a partial run covered: an acceptance of another target is not
-    stale just because this run did not look there. Without it (a full run) every accepted id
-    that matches no mutant is stale.
+    ``covers`` says whether a partial run looked where an acceptance points (its file, function):
+    an acceptance elsewhere is not stale just because this run did not look there. Without it
+    (a full run) every accepted id that matches no mutant is stale.
     """
     present = {m.id for m in result.mutants}
-    targets = set(scope) if scope is not None else None
     for mutant in result.mutants:
         entry = accepted.get(mutant.id)
         if entry is not None and mutant.status in ACCEPTABLE:
@@ -141,7 +142,7 @@ def apply(
     result.stale_accepted = sorted(
         mutant_id
         for mutant_id, entry in accepted.items()
-        if mutant_id not in present and (targets is None or not entry.target or entry.target in targets)
+        if mutant_id not in present and (covers is None or covers(entry))
     )
     return result
 

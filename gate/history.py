@@ -189,7 +189,7 @@ class History:
                     result.commit,
                     result.started,
                     result.finished,
-                    float(result.duration_s),
+                    round(float(result.duration_s), 3),
                     result.selection,
                     counts.score,
                     counts.covered_score,
@@ -338,6 +338,19 @@ def record(result: RunResult, history: History) -> RunResult:
     result.comparison = compare(result, previous, survivors)
     history.append(result)
     return result
+
+
+def record_run(root: Path, result: RunResult) -> HistoryError | None:
+    """Record a completed run in ``root``'s history, filling its comparison.
+
+    A broken history must not cost the run: the error is returned for the caller to report after
+    the results are safely written.
+    """
+    try:
+        record(result, History(root / HISTORY_PATH))
+    except HistoryError as error:
+        return error
+    return None
 
 
 def trend(runs: Sequence[RunRecord]) -> dict[str, list[tuple[int, float | None]]]:

@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import median
 
+from gate.config import GateConfig
 from gate.exit_code import ConfigError
+from gate.results import RESULTS_FILE
+from gate.selection import Selection
 
 # Fork + pytest start-up per mutant (~50 ms measured on mutmut 3.8.1): a mutant whose covering
 # tests take no time still costs this much, so thousands of quick mutants are not weighed as zero.
@@ -102,33 +105,16 @@ def plan(names: Iterable[str], estimates: Mapping[str, float], shard: Shard) -> 
     return ShardPlan(shard=shard, names=parts[shard.index - 1], total=len(weights), plan_id=digest)
 
 
-def read_estimates(
-    results_path: str | Path = ".gate/results.json", mutants_dir: str | Path = "mutants"
-) -> dict[str, float]:
-    """Seconds per mutant name for planning: what the last complete run measured, else mutmut's estimates.
+def read_estimates(results_path: str | Path = ".gate/results.json") -> dict[str, float]:
+    """Seconds per mutant name for planning: what the last complete run measured (timeouts included).
 
-    The last complete result (`.gate/results.json`, carried between CI runs with `.gate/`) holds
-    the time each mutant really took, timeouts included; it is the same file on every shard
-    machine, so every machine cuts the same plan. Without it, mutmut's
-    ``estimated_durations_by_key`` (the covering tests' durations) from ``mutants/``. Unreadable
-    files are skipped: estimates only balance the shards, they never decide which mutants exist.
+    Every shard machine must cut the same plan, so the plan may only depend on state that is the
+    same everywhere: the last complete result (`.gate/results.json`, carried between CI runs with
+    `.gate/` and never overwritten by a shard run). mutmut's own ``estimated_durations_by_key``
+    is not used: it lives in each machine's `mutants/` cache, and running one shard changes it
+    before the next shard is planned. Without a complete result every mutant weighs the same.
     """
-    measured = _measured_durations(Path(results_path))
-    if measured:
-        return measured
-    estimates: dict[str, float] = {}
-    root = Path(mutants_dir)
-    if not root.is_dir():
-        return estimates
-    for meta in sorted(root.rglob("*.meta")):
-        try:
-            data = json.loads(meta.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for name, seconds in (data.get("estimated_durations_by_key") or {}).items():
-            if isinstance(seconds, int | float):
-                estimates[name] = float(seconds)
-    return estimates
+    return _measured_durations(Path(results_path))
 
 
 def _measured_durations(path: Path) -> dict[str, float]:
@@ -144,3 +130,22 @@ def _measured_durations(path: Path) -> dict[str, float]:
         if isinstance(seconds, int | float) and isinstance(mutant.get("name"), str):
             durations[mutant["name"]] = float(seconds)
     return durations
+
+
+def select(config: GateConfig, base: Selection, shard: Shard) -> tuple[Selection, ShardPlan]:
+    """This machine's shard of ``base``: generates the mutants (testing none), plans, narrows.
+
+    The shard's mutants keep their cached verdicts like a full run's do: only those without a
+    valid verdict are tested.
+    """
+    from gate import runner  # the runner drives mutmut; planning itself stays importable without it
+
+    by_file = runner.list_mutants(config, base)
+    names = [name for file_names in by_file.values() for name in file_names]
+    shard_plan = plan(names, read_estimates(config.root / RESULTS_FILE), shard)
+    mine = set(shard_plan.names)
+    files = tuple(path for path, file_names in by_file.items() if mine.intersection(file_names))
+    narrowed = Selection(
+        files=files, names=tuple(shard_plan.names), kind="shard", label=f"shard {shard} of {base.label}"
+    )
+    return narrowed, shard_plan

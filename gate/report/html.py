@@ -46,6 +46,17 @@ class SourceFile:
     unplaced: list[Mutant]  # shown mutants whose line is not in the given source
 
 
+def render(
+    result: RunResult,
+    *,
+    sources: Mapping[str, str] | None = None,
+    runs: Sequence[RunRecord] = (),
+    **_options: Any,
+) -> str:
+    """The `-f html` entry point of gate.report.render."""
+    return render_html(result, sources or {}, runs)
+
+
 def render_html(
     result: RunResult,
     sources: Mapping[str, str],

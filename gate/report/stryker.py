@@ -29,6 +29,17 @@ STATUS = {
 }
 
 
+def render(
+    result: RunResult,
+    *,
+    sources: Mapping[str, str] | None = None,
+    test_sources: Mapping[str, str] | None = None,
+    **_options: Any,
+) -> str:
+    """The `-f stryker` entry point of gate.report.render."""
+    return render_stryker(result, sources or {}, test_sources)
+
+
 def render_stryker(
     result: RunResult,
     sources: Mapping[str, str],
@@ -92,8 +103,10 @@ def _mutant(mutant: Mutant, source: str) -> dict[str, Any]:
     change = change_of(mutant.diff)
     line = max(1, mutant.line)
     source_line = _line(source, line)
-    if change is not None and (not source_line or source_line == change.original):
-        start, end = change.start_column, change.end_column
+    if change is not None and source_line.strip() == change.original.strip():
+        # The diff holds the function cut out of its class: shift by the file's own indentation.
+        shift = _indent(source_line) - _indent(change.original)
+        start, end = change.start_column + shift, change.end_column + shift
     else:  # the diff does not match the file as given: mark the whole line
         start, end = 1, len(source_line) + 1
     data: dict[str, Any] = {
@@ -130,6 +143,10 @@ def _status_reason(mutant: Mutant) -> str:
     if mutant.flaky:
         parts.append("flaky: killed when re-run alone")
     return ": ".join(parts)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def _line(source: str, number: int) -> str:

@@ -88,8 +88,10 @@ def test_partial_runs_do_not_call_other_targets_acceptances_stale():
         "gone000001": Acceptance("gone000001", "deleted", target="download"),
         "else000001": Acceptance("else000001", "not looked at", target="lifecycle"),
     }
-    apply(result, accepted, scope=["download", "cache"])
+    apply(result, accepted, covers=lambda entry: entry.target in {"download", "cache"})
     assert result.stale_accepted == ["gone000001"]
+    apply(result, accepted, covers=lambda entry: False)
+    assert result.stale_accepted == []
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from gate.exit_code import ExitCode, RunError
+from gate.history import History
 from gate.merge import load_shard, merge
 from gate.shard import Shard, plan
 from tests.gate.sample_results import sample_result
@@ -130,3 +131,32 @@ def test_load_shard_reads_what_gate_run_writes_and_names_bad_files(tmp_path):
     other.write_text('{"schema": "something-else/2"}')
     with pytest.raises(RunError, match="not a valid gate-report/1"):
         load_shard(other)
+
+
+def test_gate_merge_command_writes_the_result_or_one_line_exit_3(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from gate.cli import cli
+
+    _, parts = shards(2)
+    for label, part in parts:
+        (tmp_path / label).write_text(json.dumps(part.to_json()))
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    missing = runner.invoke(cli, ["merge", "shard-1.json", "-o", "partial.json"])
+    assert missing.exit_code == 3
+    assert missing.output.strip() == "gate: error: shard 2/2 missing: the merged result would be partial"
+    assert not (tmp_path / "partial.json").exists()
+
+    done = runner.invoke(cli, ["merge", "shard-1.json", "shard-2.json", "-o", "merged.json"])
+    assert done.exit_code == 0, done.output
+    merged = json.loads((tmp_path / "merged.json").read_text())
+    assert merged["summary"] == sample_result().to_json()["summary"]
+    assert merged["comparison"]["previous"] is None  # recorded as the first run of a new history
+    assert json.loads((tmp_path / ".gate" / "results.json").read_text()) == merged
+    assert len(History(tmp_path / ".gate" / "history.db").runs()) == 1
+
+    again = runner.invoke(cli, ["merge", "shard-1.json", "shard-2.json", "-o", "again.json", "--no-history"])
+    assert again.exit_code == 0
+    assert len(History(tmp_path / ".gate" / "history.db").runs()) == 1

@@ -96,24 +96,29 @@ def test_bad_shard_is_a_usage_error(text, message):
     assert error.value.exit_code == ExitCode.USAGE
 
 
-def test_estimates_prefer_the_last_complete_result_over_mutmut_meta(tmp_path):
-    meta = tmp_path / "mutants" / "py" / "services" / "downloader.py.meta"
-    meta.parent.mkdir(parents=True)
-    meta.write_text(json.dumps({"estimated_durations_by_key": {"a__mutmut_1": 0.5, "a__mutmut_2": "x"}}))
-    (tmp_path / "mutants" / "broken.py.meta").write_text("{not json")
+def test_estimates_are_the_last_complete_results_measured_durations(tmp_path):
     results = tmp_path / ".gate" / "results.json"
-
-    assert read_estimates(results, tmp_path / "mutants") == {"a__mutmut_1": 0.5}
+    assert read_estimates(results) == {}
 
     results.parent.mkdir()
     results.write_text(
-        json.dumps({"schema": "gate-report/1", "mutants": [{"name": "a__mutmut_1", "duration": 2.0}]})
+        json.dumps(
+            {
+                "schema": "gate-report/1",
+                "mutants": [
+                    {"name": "a__mutmut_1", "duration": 2.0},
+                    {"name": "a__mutmut_2", "duration": None},
+                    {"name": "a__mutmut_3", "duration": "slow"},
+                ],
+            }
+        )
     )
-    assert read_estimates(results, tmp_path / "mutants") == {"a__mutmut_1": 2.0}
+    assert read_estimates(results) == {"a__mutmut_1": 2.0}
 
     # A shard's own result is partial: it never decides the plan.
     results.write_text(
         json.dumps({"shard": {"index": 1, "count": 2}, "mutants": [{"name": "x", "duration": 1}]})
     )
-    assert read_estimates(results, tmp_path / "mutants") == {"a__mutmut_1": 0.5}
-    assert read_estimates(tmp_path / "none.json", tmp_path / "nothing") == {}
+    assert read_estimates(results) == {}
+    results.write_text("{not json")
+    assert read_estimates(results) == {}

@@ -138,3 +138,18 @@ def test_stryker_span_of_a_removed_line_and_of_no_change():
     removed = change_of("--- f.py\n+++ f.py\n@@ -1,2 +1,1 @@\n     a = 1\n-    b = 2\n")
     assert (removed.start_column, removed.end_column, removed.mutator) == (5, 10, "StatementRemoval")
     assert change_of("--- f.py\n+++ f.py\n") is None
+
+
+def test_stryker_columns_of_a_method_follow_the_file_indentation():
+    # The diff holds the method cut out of its class (4 spaces less than in the file).
+    result = sample_result()
+    weak = next(m for m in result.mutants if m.id == "d000000002")
+    weak.diff = (
+        "--- f\n+++ f\n@@ -1,3 +1,3 @@\n def should_retry(self, attempt, status):\n"
+        "-    if status >= 500 and attempt < self.retries:\n+    if status >= 501 and attempt < self.retries:\n"
+    )
+    report = json.loads(render_stryker(result, SOURCES))
+    entry = next(
+        m for m in report["files"]["py/services/downloader.py"]["mutants"] if m["id"] == "d000000002"
+    )
+    assert entry["location"] == {"start": {"line": 6, "column": 22}, "end": {"line": 6, "column": 25}}
