@@ -50,7 +50,7 @@ def diagnose(config: GateConfig, *, max_children: int | None = None) -> Diagnosi
         Check(
             "config",
             True,
-            f"{len(config.targets)} targets, {len(files)} source files ({config.mutmut.origin})",
+            f"{len(config.targets)} target(s), {len(files)} source file(s) ({config.mutmut.origin})",
         )
     )
     diagnosis.checks += [import_check(config, package) for package in packages(config)]

@@ -10,9 +10,7 @@ import json
 from dataclasses import dataclass
 from difflib import unified_diff
 from pathlib import Path
-
-import libcst as cst
-from mutmut.mutation.diff_apply import find_top_level_function_or_method, parse_generated_function
+from typing import TYPE_CHECKING
 
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig
@@ -22,6 +20,9 @@ from gate.model import Mutant, RunResult
 from gate.mutant_id import assign_ids
 from gate.mutmut_state import CorruptMeta, Stats, read_meta, read_stats, status_of
 from gate.selection import Selection, mangled_function, qualname_of
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 RESULTS_FILE = Path(".gate") / "results.json"
 
@@ -134,6 +135,8 @@ class _MutantsFile:
         return _Texts(original, mutant)
 
     def _function_text(self, generated: str, original_name: str, is_method: bool) -> list[str] | None:
+        import libcst as cst  # imported on first use: keeps `gate --help` and `gate report` fast
+
         function = self._from_index(generated, is_method) or self._from_module(generated)
         if function is None:
             return None
@@ -141,6 +144,8 @@ class _MutantsFile:
         return cst.Module([function]).code.strip().split("\n")
 
     def _from_index(self, generated: str, is_method: bool) -> cst.FunctionDef | None:
+        from mutmut.mutation.diff_apply import parse_generated_function
+
         if self.spans is None or generated not in self.spans:
             return None
         if self.lines is None:
@@ -154,6 +159,9 @@ class _MutantsFile:
         )
 
     def _from_module(self, generated: str) -> cst.FunctionDef | None:
+        import libcst as cst
+        from mutmut.mutation.diff_apply import find_top_level_function_or_method
+
         if self.module is None:
             try:
                 self.module = cst.parse_module(self.file.read_text(encoding="utf-8"))

@@ -82,6 +82,7 @@ def run(
     and every mutant named explicitly in the selection."""
     started = time.monotonic()
     root = config.root
+    ignore_state_dirs(root)
     all_files = config.mutatable_files()
     repair(config, all_files)
     reset, changes = apply_test_changes(config, all_files)
@@ -132,6 +133,7 @@ def run_names(
         return RunOutcome()
     selection = for_names(config, names)
     started = time.monotonic()
+    ignore_state_dirs(config.root)
     repair(config, list(selection.files))
     _run_mutmut(config, list(names), max_children, on_progress, selection, len(names))
     return RunOutcome(
@@ -147,6 +149,7 @@ def generate(config: GateConfig, *, max_children: int | None = None) -> dict[str
     in a subprocess. Functions that changed get null verdicts, exactly as `mutmut run` would do.
     Returns the .meta of every mutated file, keyed by source path."""
     root = config.root
+    ignore_state_dirs(root)
     args = [*_entry(config), "generate", "--max-children", str(_children(config, max_children))]
     log = root / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -175,6 +178,16 @@ def list_mutants(config: GateConfig, selection: Selection) -> dict[str, list[str
         for path in selection.files
         if path in metas
     }
+
+
+def ignore_state_dirs(root: Path) -> None:
+    """mutants/ and .gate/ each carry a `*` .gitignore: git never lists them, so mutmut's change detection
+    never sees its own files as changed sources, whatever the project's own .gitignore says."""
+    for name in ("mutants", ".gate"):
+        marker = root / name / ".gitignore"
+        if not marker.exists():
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text("*\n", encoding="utf-8")
 
 
 def repair(config: GateConfig, files: list[str]) -> list[str]:

@@ -1,0 +1,117 @@
+"""Stable ids and source lines, on mutants that mutmut really generates (generation only, no testing)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gate import runner
+from gate.config import load_config
+from gate.lines import anchor, def_lines, first_change, mutation_line
+from gate.mutant_id import assign_ids, mutant_id
+from gate.results import read_results
+from gate.selection import for_targets
+from tests.gate.projects import CALC_SOURCE, make_project
+
+TWICE = """\
+def twice(x):
+    x = x + 1
+    x = x + 1
+    return x
+"""
+
+
+def _generated(project_root: Path) -> dict[str, dict]:
+    config = load_config(project_root)
+    runner.generate(config)
+    return {m.name: m for m in read_results(config, for_targets(config))}  # type: ignore[misc]
+
+
+def test_id_survives_an_unrelated_edit_above_in_the_same_function(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    before = {m.id: m for m in _generated(tmp_path).values()}
+    edited = CALC_SOURCE.replace(
+        "def grade(score):\n", "def grade(score):\n    score = score  # normalised\n"
+    )
+    project.write("pkg/calc.py", edited)
+
+    after = {m.id: m for m in _generated(tmp_path).values()}
+
+    assert set(before) <= set(after)
+    for mutant_id_, old in before.items():
+        new = after[mutant_id_]
+        shift = 1 if old.function == "grade" else (1 if old.line > 9 else 0)
+        assert new.line == old.line + shift
+        assert new.function == old.function
+    grade_ids = {i for i, m in before.items() if m.function == "grade"}
+    assert len(grade_ids) == 10
+
+
+def test_identical_mutations_get_different_ids_in_source_order(tmp_path: Path) -> None:
+    make_project(tmp_path, source={"twice.py": TWICE}, tests={"test_t.py": "def test_nothing():\n    pass\n"})
+    mutants = sorted(_generated(tmp_path).values(), key=lambda m: (m.line, m.name))
+    minus = [m for m in mutants if "+    x = x - 1" in m.diff]
+    assert [m.line for m in minus] == [2, 3]
+    assert minus[0].id != minus[1].id
+    assert len({m.id for m in mutants}) == len(mutants)
+
+
+def test_every_generated_mutant_points_at_the_line_it_changes(tmp_path: Path) -> None:
+    source = """\
+import functools
+
+
+class Box:
+    # a comment above a method
+    # and another
+    def put(self, item, limit=3):
+        if len(item) > limit:
+            raise ValueError("too big")
+        return [item]
+
+    @staticmethod
+    def empty():
+        return 0
+"""
+    make_project(tmp_path, source={"box.py": source}, tests={"test_b.py": "def test_nothing():\n    pass\n"})
+    lines = source.splitlines()
+    mutants = list(_generated(tmp_path).values())
+    assert {m.function for m in mutants} == {"Box.put", "Box.empty"}
+    for mutant in mutants:
+        removed = next(
+            ln[1:] for ln in mutant.diff.splitlines() if ln.startswith("-") and not ln.startswith("---")
+        )
+        assert lines[mutant.line - 1].strip() == removed.strip(), mutant.name
+
+
+def test_mutant_id_is_a_short_hash_of_what_the_mutation_is() -> None:
+    base = mutant_id("a.py", "f", "x = 1", "x = 2", 0)
+    assert len(base) == 10 and base == mutant_id("a.py", "f", "  x = 1 ", "x = 2", 0)
+    assert base != mutant_id("a.py", "f", "x = 1", "x = 2", 1)
+    assert base != mutant_id("b.py", "f", "x = 1", "x = 2", 0)
+    assert base != mutant_id("a.py", "g", "x = 1", "x = 2", 0)
+
+
+def test_assign_ids_numbers_identical_mutations_by_mutmut_order() -> None:
+    entries = [
+        ("m.x_f__mutmut_10", "a.py", "f", "x = x + 1", "x = x - 1"),
+        ("m.x_f__mutmut_2", "a.py", "f", "x = x + 1", "x = x - 1"),
+    ]
+    ids = assign_ids(entries)
+    assert ids["m.x_f__mutmut_2"] == mutant_id("a.py", "f", "x = x + 1", "x = x - 1", 0)
+    assert ids["m.x_f__mutmut_10"] == mutant_id("a.py", "f", "x = x + 1", "x = x - 1", 1)
+
+
+def test_line_recipe_counts_from_the_def_not_the_comments_above() -> None:
+    original = ["# one", "# two", "@staticmethod", "def f():", "    return 1"]
+    mutant = ["# one", "# two", "@staticmethod", "def f():", "    return 2"]
+    change = first_change(original, mutant)
+    assert change is not None and change.orig_start == 4
+    assert anchor(original) == 2
+    assert mutation_line(20, original, change) == 22
+    assert first_change(original, original) is None
+
+
+def test_def_lines_start_at_the_first_decorator() -> None:
+    source = "class A:\n    @staticmethod\n    def s():\n        pass\n\n\nasync def g():\n    pass\n"
+    assert def_lines(source) == {"A.s": 2, "g": 7}
+    assert def_lines("def broken(:\n") == {}
