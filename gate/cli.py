@@ -46,8 +46,11 @@ def cli() -> None:
 
 # Each command lives in gate/commands/<name>.py and is registered here.
 # (Registration list: keep one line per command.)
+from gate.commands.accept import accept_command  # noqa: E402
 from gate.commands.check import check_command  # noqa: E402
 from gate.commands.doctor import doctor_command  # noqa: E402
+from gate.commands.history import history_command  # noqa: E402
+from gate.commands.merge import merge_command  # noqa: E402
 from gate.commands.pr import pr_command  # noqa: E402
 from gate.commands.report import report_command  # noqa: E402
 from gate.commands.run import run_command  # noqa: E402
@@ -55,6 +58,9 @@ from gate.commands.run import run_command  # noqa: E402
 cli.add_command(run_command)
 cli.add_command(check_command)
 cli.add_command(report_command)
+cli.add_command(merge_command)
+cli.add_command(accept_command)
+cli.add_command(history_command)
 cli.add_command(doctor_command)
 cli.add_command(pr_command)
 

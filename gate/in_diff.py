@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gate import pipeline, runner
+from gate import accept, pipeline, runner
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig
 from gate.diffscope import DiffScope, changed_lines
@@ -117,6 +117,9 @@ def run_in_diff(
     result.duration_s = time.monotonic() - started
     result.retested = len(tested)
     result.reused = len(mutants) - len(tested & {m.name for m in mutants})
+    # Equivalent mutants recorded with `gate accept` do not count against the change; a PR looks at
+    # changed lines only, so it never calls an acceptance elsewhere stale.
+    accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), lambda _entry: False)
     outcome.result = result
     return outcome
 

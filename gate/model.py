@@ -244,7 +244,7 @@ class RunResult:
     blind_spots: list[BlindSpot] = field(default_factory=list)
     retested: int = 0
     reused: int = 0
-    shard: dict[str, int] | None = None
+    shard: dict[str, Any] | None = None  # {"index": K, "count": N, "total": M, "plan": id}
     config_fingerprint: str = ""
     comparison: dict[str, Any] | None = None  # vs the previous run: new/fixed survivors, deltas
     stale_accepted: list[str] = field(default_factory=list)

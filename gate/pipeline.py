@@ -9,11 +9,12 @@ import hashlib
 import json
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gate import census, runner
+from gate import accept, census, runner
 from gate.atomic import write_text_atomic
 from gate.blindspots import find_blind_spots
 from gate.classify import CLASSIFIED, classify, unknown_tests
@@ -25,7 +26,8 @@ from gate.mutmut_state import CorruptMeta, read_meta
 from gate.policy import Verdict, judge
 from gate.report import render
 from gate.results import RESULTS_FILE, read_results, write_results
-from gate.selection import Selection, module_name
+from gate.selection import Selection, mangle, module_name
+from gate.sources import render_inputs
 
 
 @dataclass
@@ -73,7 +75,22 @@ def execute(
         config_fingerprint=config_fingerprint(config),
         selection=selection.kind,
     )
+    accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), acceptance_scope(selection))
     return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=warnings)
+
+
+def acceptance_scope(selection: Selection) -> Callable[[accept.Acceptance], bool] | None:
+    """Which acceptances a selection can call stale: all for a full run, those of its files otherwise
+    (of its functions for one function; none for explicitly named mutants)."""
+    if selection.kind == "all":
+        return None
+    if selection.kind == "names":
+        return lambda _entry: False
+    files = set(selection.files)
+    if selection.kind == "function":
+        functions = set(selection.functions)
+        return lambda entry: entry.file in files and mangle(entry.file, entry.function) in functions
+    return lambda entry: entry.file in files
 
 
 def assign_causes(
@@ -119,7 +136,9 @@ def publish(
     if write_state:
         written.append(write_results(config.root, result))
     for fmt, path in outputs:
-        written.append(write_text_atomic(path, render(result, fmt)))
+        written.append(
+            write_text_atomic(path, render(result, fmt, **render_inputs(fmt, config.root, result)))
+        )
     return written
 
 

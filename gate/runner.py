@@ -331,6 +331,9 @@ def _snapshot(root: Path, files: tuple[str, ...] | list[str]) -> Snapshot:
 
 def _names_to_test(root: Path, selection: Selection) -> list[str]:
     names: list[str] = []
+    found: set[str] = set()
+    # Named mutants are re-tested even when cached, except a shard's: it re-uses every valid verdict.
+    retest_named = bool(selection.names) and selection.kind != "shard"
     for path in selection.files:
         meta = _read_or_repair(root, path)
         if meta is None:
@@ -338,9 +341,10 @@ def _names_to_test(root: Path, selection: Selection) -> list[str]:
         for name, code in meta.exit_code_by_key.items():
             if not selection.contains(name):
                 continue
-            if selection.names or code is None:
+            found.add(name)
+            if retest_named or code is None:
                 names.append(name)
-    missing = set(selection.names) - set(names)
+    missing = set(selection.names) - found
     if missing:
         raise RunError(f"no such mutant: {sorted(missing)[0]} (it may have been renumbered by an edit)")
     return sorted(names)

@@ -23,7 +23,7 @@ class Selection:
     files: tuple[str, ...]
     functions: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
-    kind: str = "all"  # all | targets | module | function | names
+    kind: str = "all"  # all | targets | module | function | names | shard
     label: str = ""  # what the user asked for, for messages
 
     def contains(self, name: str) -> bool:

@@ -19,6 +19,7 @@ from gate.exit_code import ExitCode
 from gate.model import RunResult
 from gate.policy import Verdict
 from gate.report import FORMATS, render
+from gate.sources import render_inputs
 
 F = Callable[..., Any]
 
@@ -105,7 +106,7 @@ def emit(
     """Render the report in the chosen format to stdout or to --output."""
     if as_json:
         fmt = "json"
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = render_inputs(fmt, Path.cwd(), result)
     if fmt == "text":
         options = {"color": output is None and use_color(), "verdict": verdict}
     elif fmt == "markdown":

@@ -11,15 +11,25 @@ import click
 
 from gate import pipeline, selection
 from gate.commands.common import emit, exit_with, format_options, project_config, run_options, warn, warn_run
+from gate.history import record_run
 from gate.progress import ProgressReporter
+from gate.shard import Shard
+from gate.shard import select as select_shard
 
 
 @click.command("run")
 @click.argument("targets", nargs=-1, metavar="[TARGET]...")
+@click.option(
+    "--shard",
+    "shard_spec",
+    metavar="K/N",
+    help="Run only shard K of N (1 <= K <= N), balanced by last run's durations; combine with `gate merge`.",
+)
 @format_options
 @run_options
 def run_command(
     targets: tuple[str, ...],
+    shard_spec: str | None,
     fmt: str,
     output: Path | None,
     as_json: bool,
@@ -39,17 +49,37 @@ def run_command(
       gate run                      all targets, terminal report
       gate run download cache       two targets
       gate run -f json -o gate.json machine-readable report
+      gate run --shard 2/4 -f json -o shard-2.json   one CI machine's quarter
+
+    A shard is not judged and not recorded in the history: `gate merge` joins the shards into one
+    result, records it, and `gate report` judges it. Every other full run is recorded in
+    .gate/history.db and compared with the previous one.
     """
+    shard = Shard.parse(shard_spec) if shard_spec is not None else None
     config = project_config()
     warn(config, quiet)
     chosen = selection.for_targets(config, targets)
     if not chosen.files:
         raise click.UsageError("the selected targets contain no source file yet")
+    shard_plan = None
+    if shard is not None:
+        base = chosen
+        chosen, shard_plan = select_shard(config, base, shard)
     with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
         execution = pipeline.execute(
             config, chosen, fail_under=fail_under, max_children=max_children, on_progress=progress.update
         )
-    pipeline.publish(config, execution.result)
+    result = execution.result
+    if shard_plan is not None:
+        # The shard's report goes to -o only: .gate/results.json stays the last complete result, from
+        # which every shard of the next run is planned.
+        result.shard = {**shard_plan.to_json(), "selection": base.kind}
+        emit(result, None, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
+        return
+    history_error = record_run(config.root, result)
+    pipeline.publish(config, result)
     warn_run(config, execution.warnings, quiet)
-    emit(execution.result, execution.verdict, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
+    emit(result, execution.verdict, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
+    if history_error is not None:
+        raise history_error
     exit_with(execution.verdict)

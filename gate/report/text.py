@@ -43,7 +43,12 @@ def render(
     _survivors(console, result)
     _others(console, result)
     _blind_spots(console, result)
-    _summary(console, result, verdict)
+    _comparison(console, result)
+    _stale_accepted(console, result)
+    if result.shard is not None:
+        _shard_summary(console, result)
+    else:
+        _summary(console, result, verdict)
     return buffer.getvalue()
 
 
@@ -217,6 +222,66 @@ def _causes_line(counts: Counts) -> str:
     order = [str(c) for c in CAUSE_ORDER]
     names = sorted(counts.by_cause, key=lambda c: order.index(c) if c in order else len(order))
     return ", ".join(f"{name} {counts.by_cause[name]}" for name in names)
+
+
+def _comparison(console: Console, result: RunResult) -> None:
+    """What changed since the previous recorded run (gate.history fills result.comparison)."""
+    comparison = result.comparison or {}
+    previous = comparison.get("previous")
+    if not previous:
+        return
+    console.print()
+    when = f", {previous['finished'][:10]}" if previous.get("finished") else ""
+    commit = (previous.get("commit") or "unknown")[:10]
+    console.print(Text(f"Since run #{previous['run']} (commit {commit}{when})", style="bold"))
+    for name, target in comparison.get("targets", {}).items():
+        new, fixed = target.get("new_survivors", 0), target.get("fixed_survivors", 0)
+        console.print(
+            Text.assemble(
+                f"    {name}: {_pct(target.get('previous_score'))} -> {_pct(target.get('score'))} ",
+                _delta_text(target.get("delta")),
+                f"  {new} new survivor{'s' if new != 1 else ''}, {fixed} fixed",
+            )
+        )
+    new_ids = comparison.get("new_survivors") or []
+    if new_ids:
+        shown = ", ".join(new_ids[:10]) + (f" (+{len(new_ids) - 10} more)" if len(new_ids) > 10 else "")
+        console.print(Text(f"    new survivors: {shown}", style="yellow"))
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}%"
+
+
+def _delta_text(delta: float | None) -> tuple[str, str]:
+    if delta is None:
+        return ("", "")
+    return (f"({delta:+.1f})", "green" if delta > 0 else "red" if delta < 0 else "dim")
+
+
+def _stale_accepted(console: Console, result: RunResult) -> None:
+    if result.stale_accepted:
+        console.print()
+        console.print(
+            Text(
+                f"Stale acceptances in gate-accepted.toml (no such mutant any more): "
+                f"{', '.join(result.stale_accepted)}",
+                style="yellow",
+            )
+        )
+
+
+def _shard_summary(console: Console, result: RunResult) -> None:
+    shard = result.shard or {}
+    console.print()
+    console.print(_counts_line(result.counts()))
+    console.print(
+        Text(
+            f"gate: shard {shard.get('index')}/{shard.get('count')} done ({len(result.mutants)} of "
+            f"{shard.get('total', '?')} mutants); not judged alone: `gate merge` the shards",
+            style="bold",
+        )
+    )
 
 
 def _summary(console: Console, result: RunResult, verdict: Verdict) -> None:
