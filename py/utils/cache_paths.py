@@ -75,7 +75,7 @@ def _copy_atomically(source: str, target: str, copy_file: CopyFile) -> None:
     os.close(fd)
     try:
         copy_file(source, temporary)
-        if not filecmp.cmp(source, temporary, shallow=False):
+        if not _same_bytes(source, temporary):
             raise OSError(f"copy of {source} differs from the original")
         os.replace(temporary, target)
     except BaseException:
