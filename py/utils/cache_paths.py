@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 APP_DIR_NAME = "ComfyUI-LoRA-Manager"
 DEFAULT_LIBRARY = "default"
 CACHE_DIR_NAME = "cache"
+SQLITE_COMPANIONS = ("-wal", "-shm")
 _UNSAFE_LIBRARY_CHARS = re.compile(r"[^A-Za-z0-9_.-]")
 
 CopyFile = Callable[[str, str], object]
@@ -75,7 +76,7 @@ def _copy_atomically(source: str, target: str, copy_file: CopyFile) -> None:
     os.close(fd)
     try:
         copy_file(source, temporary)
-        if not filecmp.cmp(source, temporary, shallow=False):
+        if not _same_bytes(source, temporary):
             raise OSError(f"copy of {source} differs from the original")
         os.replace(temporary, target)
     except BaseException:
@@ -145,7 +146,7 @@ class CachePaths:
             if not os.path.isfile(legacy):
                 continue
             try:
-                _copy_atomically(legacy, canonical, self._copy_file)
+                self._copy_with_companions(legacy, canonical)
             except OSError as exc:
                 logger.warning("Could not migrate cache %s to %s: %s", legacy, canonical, exc)
                 continue
@@ -165,12 +166,35 @@ class CachePaths:
             logger.warning("Cache directory under %s is not usable: %s", self.settings_dir, exc)
             return self._location(cache_type, library_name)
 
+    def _copy_with_companions(self, legacy: str, canonical: str) -> None:
+        """Copy a legacy file with its SQLite -wal/-shm; the main file goes last, marking completion.
+
+        A -wal can hold committed rows not yet in the main file: copying the main file alone loses them.
+        """
+        copied: list[str] = []
+        try:
+            for suffix in SQLITE_COMPANIONS:
+                if os.path.isfile(legacy + suffix):
+                    _copy_atomically(legacy + suffix, canonical + suffix, self._copy_file)
+                    copied.append(canonical + suffix)
+            _copy_atomically(legacy, canonical, self._copy_file)
+        except OSError:
+            for path in copied:
+                os.unlink(path)  # created just above
+            raise
+
     def _remove_legacy(self, legacy: str) -> None:
         try:
             self._remove_file(legacy)
         except OSError as exc:
             logger.warning("Could not remove migrated legacy cache %s: %s", legacy, exc)
             return
+        for suffix in SQLITE_COMPANIONS:
+            if os.path.isfile(legacy + suffix):
+                try:
+                    self._remove_file(legacy + suffix)
+                except OSError as exc:
+                    logger.warning("Could not remove migrated legacy cache %s: %s", legacy + suffix, exc)
         parent = os.path.dirname(legacy)
         if os.path.basename(parent) in _LEGACY_LIBRARY_DIRS.values():
             # Fails while other libraries' files are still there, which is fine.

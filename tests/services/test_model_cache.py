@@ -175,9 +175,10 @@ async def test_resort_picks_up_changes_and_resorts_the_last_key() -> None:
 
 def test_folders_are_deduplicated_and_sorted_case_insensitively() -> None:
     cache = ModelCache(
-        raw_data=[entry(f"/{n}", folder=f) for n, f in enumerate(["b", "A", "a", "B", "b", ""])]
+        raw_data=[entry(f"/{n}", folder=f) for n, f in enumerate(["b", "A", "a", "B", "b", "", "_x"])]
     )
-    assert cache.folders == ["", "A", "a", "B", "b"]
+    # Lower-cased, "_" sorts before letters (upper-cased it would sort after them).
+    assert cache.folders == ["", "_x", "A", "a", "B", "b"]
 
 
 # -- version indexes ---------------------------------------------------------------------

@@ -389,6 +389,20 @@ def test_older_schema_is_read_and_then_migrated(cache: PersistentModelCache, db:
     assert cache.load_cache("lora").raw_data == [item]
 
 
+def test_file_with_only_a_models_table_loads_without_tags_or_hashes(
+    cache: PersistentModelCache, db: str
+) -> None:
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE models (model_type TEXT, file_path TEXT, sha256 TEXT)")
+        conn.execute("INSERT INTO models VALUES ('lora', '/only', 'abc')")
+    conn.close()
+    loaded = cache.load_cache("lora")
+    assert [(item["file_path"], item["tags"], item["sha256"]) for item in loaded.raw_data] == [
+        ("/only", [], "abc")
+    ]
+    assert (loaded.hash_rows, loaded.excluded_models, loaded.autov3_hash_rows) == ([("abc", "/only")], [], [])
+
+
 def test_foreign_schema_save_fails_without_touching_it(cache: PersistentModelCache, db: str) -> None:
     with sqlite3.connect(db) as conn:
         conn.execute("CREATE TABLE models (model_type TEXT, file_path TEXT, owner TEXT NOT NULL)")

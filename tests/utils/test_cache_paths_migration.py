@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -213,5 +214,81 @@ def test_a_legacy_file_that_cannot_be_removed_is_left_in_place(
         (
             "WARNING",
             f"Could not remove migrated legacy cache {legacy}: [Errno 13] Permission denied: '{legacy}'",
+        ),
+    ]
+
+
+def _crash_snapshot(legacy: Path, rows: int) -> dict[str, bytes]:
+    """Files of a WAL database whose last rows are only in its -wal, as left by a crash."""
+    scratch = legacy.parent / "scratch" / "db.sqlite"
+    scratch.parent.mkdir(parents=True)
+    conn = sqlite3.connect(scratch, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE t (x)")
+    conn.executemany("INSERT INTO t VALUES (?)", [(n,) for n in range(rows)])
+    files = {suffix: Path(f"{scratch}{suffix}").read_bytes() for suffix in ("", "-wal", "-shm")}
+    conn.close()
+    shutil.rmtree(scratch.parent)
+    for suffix, data in files.items():
+        _write(Path(f"{legacy}{suffix}"), data)
+    return files
+
+
+def test_wal_and_shm_move_with_the_database(tmp_path: Path) -> None:
+    legacy = tmp_path / "model_cache" / "default.sqlite"
+    files = _crash_snapshot(legacy, 100)
+    result = resolve_cache_path_with_migration(CacheType.MODEL, settings_dir=tmp_path)
+    assert {suffix: Path(f"{result}{suffix}").read_bytes() for suffix in files} == files
+    assert not (tmp_path / "model_cache").exists()
+    conn = sqlite3.connect(result)
+    try:
+        assert conn.execute("SELECT COUNT(*) FROM t").fetchone()[0] == 100
+    finally:
+        conn.close()
+
+
+def test_failed_main_copy_removes_the_copied_companions(
+    tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    legacy = tmp_path / "model_cache" / "default.sqlite"
+    files = _crash_snapshot(legacy, 3)
+
+    def fail_on_main_file(source: str, target: str) -> None:
+        if source == str(legacy):
+            raise OSError(28, "No space left on device")
+        shutil.copy2(source, target)
+
+    result = CachePaths(tmp_path, copy_file=fail_on_main_file).resolve_with_migration(CacheType.MODEL)
+    assert os.listdir(os.path.dirname(result)) == []
+    assert {suffix: Path(f"{legacy}{suffix}").read_bytes() for suffix in files} == files
+    assert _messages(logs) == [
+        ("WARNING", f"Could not migrate cache {legacy} to {result}: [Errno 28] No space left on device")
+    ]
+
+
+def test_a_companion_that_cannot_be_removed_is_logged_and_kept(
+    tmp_path: Path, logs: pytest.LogCaptureFixture
+) -> None:
+    legacy = tmp_path / "recipe_cache.sqlite"
+    _write(legacy, b"main")
+    _write(Path(f"{legacy}-wal"), b"wal")
+    _write(Path(f"{legacy}-shm"), b"shm")
+
+    def remove(path: str) -> None:
+        if path.endswith("-wal"):
+            raise PermissionError(13, "Permission denied", path)
+        os.remove(path)
+
+    result = CachePaths(tmp_path, remove_file=remove).resolve_with_migration(CacheType.RECIPE)
+    assert [Path(f"{result}{s}").read_bytes() for s in ("", "-wal", "-shm")] == [b"main", b"wal", b"shm"]
+    assert not legacy.exists()
+    assert not Path(f"{legacy}-shm").exists()
+    assert Path(f"{legacy}-wal").read_bytes() == b"wal"
+    assert _messages(logs) == [
+        ("INFO", f"Migrated cache {legacy} to {result}"),
+        (
+            "WARNING",
+            f"Could not remove migrated legacy cache {legacy}-wal: [Errno 13] Permission denied: '{legacy}-wal'",
         ),
     ]
