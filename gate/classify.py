@@ -87,7 +87,7 @@ class _Index:
         for level in scope.levels():
             for r in self.by_name.get(level, []):
                 found.setdefault((r.test, r.target, r.kind, r.site), r)
-        return sorted(found.values(), key=lambda r: (r.test, r.site, r.target))
+        return sorted(found.values(), key=_replacement_order)
 
 
 def classify(mutants: Iterable[Mutant], census: Census) -> None:
@@ -124,6 +124,7 @@ def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], ce
         return
     clearing = [r for test in running for r in census.of(test) if r.target in ENVIRON_CLEARED]
     if clearing and mutant.status is Status.SURVIVED:
+        clearing.sort(key=_replacement_order)
         mutant.cause, mutant.mocks = Cause.UNRELIABLE, _unique(clearing)
         first = clearing[0]
         mutant.hint = (
@@ -153,8 +154,15 @@ def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], ce
                 swallowing.append(r)
             elif scope.touched_by(r):
                 touching.append(r)
+    # Sorted, not in test-speed order: timings vary between runs, the evidence must not.
+    swallowing.sort(key=_replacement_order)
+    touching.sort(key=_replacement_order)
     mutant.cause, mutant.mocks = Cause.WEAK_ASSERTION, _unique(swallowing + touching)
     mutant.hint = _weak_hint(scope, running, swallowing, mutant.diff)
+
+
+def _replacement_order(r: Replacement) -> tuple[str, str, str]:
+    return (r.test, r.site, r.target)
 
 
 def _hidden_hint(scope: Scope, replacing: list[Replacement], tests: list[str]) -> str:

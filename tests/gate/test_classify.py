@@ -219,6 +219,27 @@ def test_a_mock_that_swallows_the_mutated_argument_is_the_evidence() -> None:
     )
 
 
+def test_weak_assertion_evidence_does_not_depend_on_test_speed() -> None:
+    # mutmut lists the runners fastest first, and timings change between runs: the evidence must not.
+    diff = "@@ -1,3 +1,3 @@\n     def accept(self):\n-        return self.verify(1)\n+        return self.verify(2)\n"
+    no = rep("test_accept_no", "pkg.core.Store.verify", "patch.object", "tests/test_dl.py:28")
+    yes = rep("test_accept_yes", "pkg.core.Store.verify", "patch.object", "tests/test_dl.py:23")
+    evidence = []
+    for order in (
+        (T + "test_accept_yes", T + "test_accept_no"),
+        (T + "test_accept_no", T + "test_accept_yes"),
+    ):
+        m = mutant("pkg.core.xǁStoreǁaccept__mutmut_1", tests=order, diff=diff)
+        classify([m], census(yes, no))
+        evidence.append((m.cause, m.mocks, m.hint))
+    assert evidence[0] == evidence[1]
+    assert evidence[0] == (
+        Cause.WEAK_ASSERTION,
+        [no, yes],
+        "assert on the arguments passed to the mock of `verify` in `test_accept_no` (tests/test_dl.py:28)",
+    )
+
+
 def test_a_test_that_runs_the_function_and_also_patches_it_is_a_runner_not_a_replacer() -> None:
     spy = rep("test_spy", "pkg.core.helper", "patch", original="pkg.core.helper")
     m = mutant(
