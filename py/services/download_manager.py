@@ -171,16 +171,15 @@ def early_access_message(version_info: Mapping[str, Any]) -> str | None:
     """A user-facing explanation for paid or early-access versions, or None."""
     paid = version_info.get("paidAccess")
     if isinstance(paid, str):
-        try:
+        with contextlib.suppress(ValueError):
             paid = json.loads(paid)
-        except ValueError:
-            paid = None
-    # An empty DTO ({"permanent": false, "endsAt": null}) means no restriction.
-    if not isinstance(paid, dict) or not (paid.get("permanent") or paid.get("endsAt")):
-        paid = None
-    ends_at = (paid or {}).get("endsAt") or version_info.get("earlyAccessEndsAt")
-    if paid is not None and paid.get("permanent"):
+    # Anything but a dict (bad JSON, a list) says nothing; so does the empty DTO
+    # {"permanent": false, "endsAt": null}, which then defers to earlyAccessEndsAt.
+    if not isinstance(paid, dict):
+        paid = {}
+    if paid.get("permanent"):
         return f"This model requires a permanent purchase. {PURCHASE_HINT}"
+    ends_at = paid.get("endsAt") or version_info.get("earlyAccessEndsAt")
     if ends_at:
         return f"This model requires payment (until {str(ends_at)[:10]}). {PURCHASE_HINT}"
     return None

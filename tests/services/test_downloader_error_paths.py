@@ -389,3 +389,23 @@ async def test_ssl_verification_failure_is_retried(make_downloader, tmp_path, sl
     assert not ok
     assert message.startswith("Network error after 2 attempts: Cannot connect to host 127.0.0.1:")
     assert sleeps.delays == [2.0]
+
+
+async def test_reconnect_requests_that_exhaust_retries_say_so(http_server, make_downloader, tmp_path, sleeps):
+    url = http_server.route("/m.bin", Serve(BODY))
+    control = DownloadStreamControl(stall_timeout=60)
+
+    def reconnect_every_time(percent, snapshot):
+        control.request_reconnect()
+
+    from tests.fakes import FakeClock
+
+    downloader = make_downloader(
+        env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "0"}, clock=FakeClock(step=1.0), chunk_size=256
+    )
+    result = await downloader.download_file(
+        url, tmp_path / "m.bin", reconnect_every_time, pause_event=control
+    )
+
+    assert result == (False, "Network error after 1 attempts: Reconnect requested after resume")
+    assert (tmp_path / "m.bin.part").read_bytes() == BODY[:256]
