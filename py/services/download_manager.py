@@ -46,6 +46,7 @@ DELETE_ATTEMPTS = 5
 DELETE_DELAY = 0.1
 MIN_RECONNECT_IDLE = 30.0
 LIBRARY_ORDER = ("lora", "checkpoint", "embedding")
+DEFAULT_BLUR_LEVEL = "R"
 PURCHASE_HINT = "Please ensure you have purchased access on Civitai and that your API key is set."
 NOT_FOUND = {"success": False, "error": "Download task not found"}
 
@@ -160,7 +161,7 @@ def fallback_file(files: list[dict[str, Any]]) -> dict[str, Any] | None:
 def select_preview_media(images: list[dict[str, Any]], blur_mature: bool, blur_level: str) -> dict[str, Any]:
     """The first image below the blur threshold when mature content is blurred, else the first image."""
     if blur_mature:
-        threshold = NSFW_LEVELS.get(blur_level, NSFW_LEVELS["R"])
+        threshold = NSFW_LEVELS.get(blur_level, NSFW_LEVELS[DEFAULT_BLUR_LEVEL])
         for image in images:
             if (image.get("nsfwLevel") or 0) < threshold:
                 return image
@@ -555,7 +556,8 @@ class DownloadManager:
 
     def _tracker(self, record: dict[str, Any], control: DownloadStreamControl, callback: Any):
         async def track(percent: float, snapshot: Any) -> None:
-            overall = min(100, max(0, round(3 + 0.97 * percent)))
+            # A server that sends more than it announced can push the file past 100 %.
+            overall = min(100, round(3 + 0.97 * percent))
             record["bytes_downloaded"] = snapshot.bytes_downloaded
             record["total_bytes"] = snapshot.total_bytes
             record["bytes_per_second"] = snapshot.bytes_per_second
@@ -571,7 +573,7 @@ class DownloadManager:
         image = select_preview_media(
             images,
             self._settings.get("blur_mature_content", True),
-            self._settings.get("mature_blur_level", "R"),
+            self._settings.get("mature_blur_level", DEFAULT_BLUR_LEVEL),
         )
         url = image.get("url") or ""
         default_ext = ".mp4" if image.get("type") == "video" else ".png"
@@ -636,7 +638,6 @@ class DownloadManager:
                 )
                 if ok:
                     break
-                _unlink(save_path)
             else:
                 # Keep the .part: a later request resumes from it. The sidecar and preview go.
                 _unlink(sidecar_path(save_path))

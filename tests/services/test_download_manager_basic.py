@@ -5,6 +5,7 @@ Only the outer boundaries are in memory (metadata provider, libraries); the down
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -966,10 +967,9 @@ async def test_zip_archive_is_extracted_flat_with_one_sidecar_per_file(
     image = http_server.route("/p.png", Serve(PNG))
     (tmp_path / "a.safetensors").write_bytes(b"existing")
     version = make_version(url, file_name="bundle.zip", sha256="ff" * 32, images=[{"url": image}])
+    manager = make_manager({101: version})
 
-    result = await make_manager({101: version}).download_from_civitai(
-        model_version_id=101, save_dir=str(tmp_path)
-    )
+    result = await manager.download_from_civitai(model_version_id=101, save_dir=str(tmp_path))
 
     assert result["success"] is True
     assert sorted(os.listdir(tmp_path)) == [
@@ -1001,6 +1001,10 @@ async def test_zip_archive_is_extracted_flat_with_one_sidecar_per_file(
         f"{tmp_path}/a-1.safetensors",
         f"{tmp_path}/b.SAFETENSORS",
     ]
+    assert (first["preview_nsfw_level"], second["preview_nsfw_level"]) == (0, 0)
+    record = next(iter(manager._active_downloads.values()))
+    assert record["extracted_paths"] == [str(tmp_path / "a-1.safetensors"), str(tmp_path / "b.SAFETENSORS")]
+    assert record["preview_path"] == str(tmp_path / "a-1.png")
 
 
 async def test_zip_for_checkpoints_keeps_checkpoint_extensions(http_server, make_manager, tmp_path):
@@ -1046,3 +1050,114 @@ async def test_model_id_alone_downloads_the_version_it_names(http_server, make_m
     assert result["success"] is True
     assert provider.calls == [(11, None)]
     assert libraries["lora"].added[0][0]["civitai"]["id"] == 101
+
+
+async def test_the_record_keeps_the_request_and_the_files(http_server, make_manager, clock, tmp_path):
+    clock.step = 1.0
+    url = http_server.route("/m", Serve(BODY))
+    image = http_server.route("/p.png", Serve(PNG))
+    manager = make_manager({101: make_version(url, images=[{"url": image}])})
+    params = {"id": 5001, "nested": {"k": [1]}}
+
+    await manager.download_from_civitai(
+        model_id=11,
+        model_version_id=101,
+        save_dir=str(tmp_path),
+        relative_path="sub",
+        download_id="d",
+        source="civitai",
+        file_params=params,
+    )
+    params["nested"]["k"].append(2)
+
+    record = manager._active_downloads["d"]
+    assert record == {
+        "model_id": 11,
+        "model_version_id": 101,
+        "save_dir": str(tmp_path),
+        "relative_path": "sub",
+        "use_default_paths": False,
+        "use_save_dir_as_root": False,
+        "source": "civitai",
+        "file_params": {"id": 5001, "nested": {"k": [1]}},
+        "status": "completed",
+        "progress": 100,
+        "transfer_backend": "python",
+        "bytes_downloaded": len(BODY),
+        "total_bytes": len(BODY),
+        "bytes_per_second": 0.0,
+        "last_progress_timestamp": record["last_progress_timestamp"],
+        "error": None,
+        "file_path": str(tmp_path / "sub" / "cute_style.safetensors"),
+        "part_path": str(tmp_path / "sub" / "cute_style.safetensors.part"),
+        "preview_path": str(tmp_path / "sub" / "cute_style.png"),
+        "finished_at": record["finished_at"],
+    }
+    assert record["last_progress_timestamp"] < record["finished_at"]
+
+
+async def test_a_new_download_is_queued_before_it_waits(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    manager = make_manager({101: make_version(url)})
+
+    task = asyncio.create_task(
+        manager.download_from_civitai(model_version_id=101, save_dir=str(tmp_path), download_id="d")
+    )
+    await asyncio.sleep(0)
+
+    assert (await manager.get_active_downloads())["downloads"] == [
+        {
+            "download_id": "d",
+            "model_id": None,
+            "model_version_id": 101,
+            "progress": 0,
+            "status": "queued",
+            "error": None,
+            "bytes_downloaded": 0,
+            "total_bytes": None,
+            "bytes_per_second": 0.0,
+        }
+    ]
+    assert (await task)["success"] is True
+
+
+async def test_empty_file_params_mean_none(make_manager, libraries):
+    libraries["lora"].versions.add(101)
+    provider = StaticMetadataProvider({101: make_version("http://x/m")})
+
+    result = await make_manager(provider=provider).download_from_civitai(
+        model_version_id=101, save_dir="/tmp", file_params={}
+    )
+
+    assert result["error"] == "Model version already exists in lora library"
+    assert provider.calls == []
+
+
+async def test_progress_never_passes_100(http_server, make_manager, clock, tmp_path):
+    # The server first claims 1000 bytes and sends 1024 from offset 24: more than 100 % arrives.
+    clock.step = 1.0
+    url = http_server.route("/m", Serve(BODY[:1024], range_total=1000), Serve(BODY))
+    (tmp_path / "cute_style.safetensors.part").write_bytes(BODY[:24])
+    progress = []
+
+    result = await make_manager({101: make_version(url)}).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path), progress_callback=lambda p, s=None: progress.append(p)
+    )
+
+    assert result["success"] is True
+    assert max(progress) == 100
+    assert progress.count(100) >= 2
+
+
+async def test_default_settings_blur_mature_previews(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    mature = http_server.route("/mature.png", Serve(b"mature"))
+    safe = http_server.route("/safe.jpeg", Serve(b"safe"))
+    images = [{"url": mature, "nsfwLevel": 4}, {"url": safe, "nsfwLevel": 2}]
+
+    await make_manager({101: make_version(url, images=images)}).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+
+    assert (tmp_path / "cute_style.jpeg").read_bytes() == b"safe"
+    assert not (tmp_path / "cute_style.png").exists()

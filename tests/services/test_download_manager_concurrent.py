@@ -58,6 +58,21 @@ async def test_at_most_five_transfers_run_and_the_rest_wait(http_server, make_ma
     assert await settled() == ["downloading"] * 5 + ["waiting"] * 2
     assert http_server.in_flight == 5
     assert len(http_server.requests) == 5
+    waiting = [d for d in (await manager.get_active_downloads())["downloads"] if d["status"] == "waiting"]
+    assert waiting == [
+        {
+            "download_id": f"d{n}",
+            "model_id": None,
+            "model_version_id": 100 + n,
+            "progress": 0,
+            "status": "waiting",
+            "error": None,
+            "bytes_downloaded": 0,
+            "total_bytes": None,
+            "bytes_per_second": 0.0,
+        }
+        for n in (5, 6)
+    ]
 
     gate.set()
     results = await asyncio.gather(*tasks)
