@@ -1109,6 +1109,7 @@ async def test_one_byte_part_with_a_server_ignoring_range(http_server, make_down
     assert (await make_downloader().download_file(url, tmp_path / "m.bin"))[0]
 
     assert (tmp_path / "m.bin").read_bytes() == BODY
+    assert len(http_server.requests) == 1
 
 
 async def test_complete_one_byte_part_answered_416(http_server, make_downloader, tmp_path):
