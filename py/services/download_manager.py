@@ -158,7 +158,9 @@ def fallback_file(files: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
-def select_preview_media(images: list[dict[str, Any]], blur_mature: bool, blur_level: str) -> dict[str, Any]:
+def select_preview_media(
+    images: list[dict[str, Any]], blur_mature: bool, blur_level: str | None
+) -> dict[str, Any]:
     """The first image below the blur threshold when mature content is blurred, else the first image."""
     if blur_mature:
         threshold = NSFW_LEVELS.get(blur_level, NSFW_LEVELS[DEFAULT_BLUR_LEVEL])
@@ -240,6 +242,7 @@ class DownloadManager:
         history: DownloadHistory | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        cancel_wait: float = CANCEL_WAIT,
     ) -> None:
         self._settings = settings
         self._downloader = downloader
@@ -249,6 +252,7 @@ class DownloadManager:
         self._history = history or MemoryDownloadHistory()
         self._clock = clock
         self._sleep = sleep
+        self._cancel_wait = cancel_wait
         self._active_downloads: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._download_tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
         self._pause_events: dict[str, DownloadStreamControl] = {}
@@ -380,7 +384,8 @@ class DownloadManager:
 
     async def _file_in_library(self, model_type: str, version_id: Any, info: Mapping[str, Any]) -> bool:
         wanted_hash = ((info.get("hashes") or {}).get("SHA256") or "").lower()
-        wanted_name = os.path.splitext(info.get("name") or "")[0]
+        name = info.get("name")
+        wanted_name = os.path.splitext(name)[0] if name else None
         for entry in await self._libraries[model_type].entries():
             if (entry.get("civitai") or {}).get("id") != version_id:
                 continue
@@ -390,8 +395,12 @@ class DownloadManager:
                 if wanted_hash == have_hash:
                     return True
                 continue
-            have_name = os.path.splitext(os.path.basename(entry.get("file_path") or ""))[0]
-            if wanted_name and have_name == wanted_name:
+            path = entry.get("file_path")
+            if (
+                wanted_name is not None
+                and path
+                and os.path.splitext(os.path.basename(path))[0] == wanted_name
+            ):
                 return True
         return False
 
@@ -531,11 +540,9 @@ class DownloadManager:
         version_info: Mapping[str, Any], info: Mapping[str, Any], model_type: str
     ) -> dict[str, Any]:
         model = version_info.get("model") or {}
+        # file_name, file_path and size are set per file once it is on disk.
         return {
-            "file_name": os.path.splitext(info["name"])[0],
             "model_name": model.get("name") or "",
-            "file_path": "",
-            "size": 0,
             "sha256": ((info.get("hashes") or {}).get("SHA256") or "").lower(),
             "base_model": version_info.get("baseModel") or "",
             "preview_url": "",
@@ -573,9 +580,11 @@ class DownloadManager:
         image = select_preview_media(
             images,
             self._settings.get("blur_mature_content", True),
-            self._settings.get("mature_blur_level", DEFAULT_BLUR_LEVEL),
+            self._settings.get("mature_blur_level"),
         )
-        url = image.get("url") or ""
+        url = image.get("url")
+        if not url:
+            return None
         default_ext = ".mp4" if image.get("type") == "video" else ".png"
         ext = os.path.splitext(urlsplit(url).path)[1].lower()
         ext = ext if ext in PREVIEW_EXTENSIONS else default_ext
@@ -591,7 +600,6 @@ class DownloadManager:
             with contextlib.suppress(OSError):
                 os.remove(path)
             return None
-        metadata["preview_url"] = normalize_path(path)
         metadata["preview_nsfw_level"] = image.get("nsfwLevel") or 0
         return path
 
@@ -612,8 +620,6 @@ class DownloadManager:
         # A name from the server is one path component, never a way out of the folder.
         save_path = unique_path(directory, os.path.basename(file_name.replace("\\", "/")))
         base = os.path.splitext(os.path.basename(save_path))[0]
-        metadata["file_name"] = base
-        metadata["file_path"] = normalize_path(save_path)
         record["file_path"] = save_path
         record["part_path"] = save_path + PART_SUFFIX
         preview: str | None = None
@@ -682,6 +688,8 @@ class DownloadManager:
                     previews.append(own)
                     entry["preview_url"] = normalize_path(own)
                 record["preview_path"] = previews[0]
+                # Copies made for extracted files are ours too: a cancel must remove them.
+                record["preview_copies"] = previews[1:]
 
             for entry in entries:
                 await self._writer.save_metadata(entry["file_path"], entry)
@@ -710,10 +718,11 @@ class DownloadManager:
         task.cancel()
         # A paused transfer must wake up to see the cancellation.
         self._pause_events[download_id].resume()
-        await asyncio.wait({task}, timeout=CANCEL_WAIT)
+        await asyncio.wait({task}, timeout=self._cancel_wait)
 
     async def _delete(self, path: str) -> None:
-        for attempt in range(1, DELETE_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 os.remove(path)
                 return
@@ -723,6 +732,7 @@ class DownloadManager:
                 if attempt == DELETE_ATTEMPTS:
                     logger.warning("Could not delete %s", path)  # pragma: no mutate
                     return
+                attempt += 1
                 await self._sleep(DELETE_DELAY)
 
     async def cancel_download(self, download_id: str) -> dict[str, Any]:
@@ -737,6 +747,7 @@ class DownloadManager:
         models = [p for p in (file_path, *record.get("extracted_paths", ())) if p]
         artefacts = [*models, record.get("part_path"), file_path and file_path + ".aria2"]
         artefacts += [sidecar_path(p) for p in models] + [record.get("preview_path")]
+        artefacts += record.get("preview_copies", [])
         for path in artefacts:
             if path:
                 await self._delete(path)

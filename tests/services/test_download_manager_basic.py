@@ -454,6 +454,40 @@ async def test_per_file_gate(http_server, make_manager, libraries, tmp_path, ent
         assert result["success"] is True
 
 
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [_cached(102, SHA), _cached(101, SHA)],
+        [_cached(101, "0" * 64), _cached(101, SHA)],
+        [_cached(101, "", "/lib/other.safetensors"), _cached(101, "", "/lib/cute_style.safetensors")],
+    ],
+    ids=["other-version-first", "other-hash-first", "other-name-first"],
+)
+async def test_per_file_gate_looks_at_every_entry(http_server, make_manager, libraries, tmp_path, entries):
+    url = http_server.route("/m", Serve(BODY))
+    libraries["lora"].cache.extend(entries)
+    manager = make_manager({101: make_version(url, sha256=SHA)})
+
+    result = await manager.download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path), file_params={"id": 5001}
+    )
+
+    assert result["error"] == "File cute_style.safetensors already exists in lora library"
+
+
+async def test_file_without_a_name_is_never_already_there(make_manager, libraries, tmp_path):
+    libraries["lora"].cache.append({"civitai": {"id": 101}, "sha256": "", "file_path": "/lib/x.safetensors"})
+    libraries["lora"].cache.append({"civitai": {"id": 101}, "sha256": ""})
+    version = make_version("http://x/m")
+    del version["files"][0]["name"]
+
+    result = await make_manager({101: version}).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path), file_params={"id": 5001}
+    )
+
+    assert result["error"] == "No filename found in file info"
+
+
 async def test_empty_names_never_match(http_server, make_manager, libraries, tmp_path):
     url = http_server.route("/m", Serve(BODY))
     libraries["lora"].cache.append({"civitai": {"id": 101}, "sha256": "", "file_path": ""})
@@ -644,7 +678,7 @@ async def test_file_name_from_the_server_cannot_leave_the_folder(http_server, ma
     root = tmp_path / "root"
 
     result = await make_manager(
-        {101: make_version(url, file_name="..\\../evil.safetensors")}
+        {101: make_version(url, file_name="..\\..\\evil.safetensors")}
     ).download_from_civitai(model_version_id=101, save_dir=str(root))
 
     assert result["success"] is True
@@ -881,6 +915,8 @@ def test_select_preview_media(blur, level, expected):
 
 def test_select_preview_media_missing_level_counts_as_safe():
     assert select_preview_media([{"i": 0, "nsfwLevel": 8}, {"i": 1}], True, "R") == {"i": 1}
+    assert select_preview_media([{"i": 0, "nsfwLevel": 8}, {"i": 1}], True, "PG") == {"i": 1}
+    assert select_preview_media([{"i": 0, "nsfwLevel": 8}, {"i": 1, "nsfwLevel": 1}], True, None)["i"] == 1
 
 
 @pytest.mark.parametrize(
@@ -961,7 +997,7 @@ async def test_zip_archive_is_extracted_flat_with_one_sidecar_per_file(
     http_server, make_manager, libraries, tmp_path
 ):
     archive = _zip(
-        {"a.safetensors": b"AAAA", "deep/dir/b.SAFETENSORS": b"BBBB", "readme.txt": b"hi", "deep/": b""}
+        {"readme.txt": b"hi", "a.safetensors": b"AAAA", "deep/": b"", "deep/dir/b.SAFETENSORS": b"BBBB"}
     )
     url = http_server.route("/m", Serve(archive))
     image = http_server.route("/p.png", Serve(PNG))
@@ -1091,6 +1127,7 @@ async def test_the_record_keeps_the_request_and_the_files(http_server, make_mana
         "file_path": str(tmp_path / "sub" / "cute_style.safetensors"),
         "part_path": str(tmp_path / "sub" / "cute_style.safetensors.part"),
         "preview_path": str(tmp_path / "sub" / "cute_style.png"),
+        "preview_copies": [],
         "finished_at": record["finished_at"],
     }
     assert record["last_progress_timestamp"] < record["finished_at"]
@@ -1161,3 +1198,111 @@ async def test_default_settings_blur_mature_previews(http_server, make_manager, 
 
     assert (tmp_path / "cute_style.jpeg").read_bytes() == b"safe"
     assert not (tmp_path / "cute_style.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("version_creator", "model_creator", "author"),
+    [
+        ({"username": "alice"}, {"username": "bob"}, "alice"),
+        (None, {"username": "bob"}, "bob"),
+        (None, None, "Anonymous"),
+    ],
+)
+async def test_author_comes_from_the_version_then_the_model(
+    http_server, make_manager, tmp_path, version_creator, model_creator, author
+):
+    url = http_server.route("/m", Serve(BODY))
+    version = make_version(url)
+    version["creator"] = version_creator
+    if model_creator:
+        version["model"]["creator"] = model_creator
+    settings = {
+        "default_lora_root": str(tmp_path),
+        "download_path_templates": {"lora": "{author}/{version_name}"},
+    }
+
+    result = await make_manager({101: version}, settings).download_from_civitai(
+        model_version_id=101, use_default_paths=True
+    )
+
+    assert result["success"] is True
+    assert (tmp_path / author / "v1.0" / "cute_style.safetensors").exists()
+
+
+async def test_embedding_paths_use_underscores(http_server, make_manager, libraries, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    settings = {
+        "default_embedding_root": str(tmp_path),
+        "download_path_templates": {"embedding": "{model_name}"},
+    }
+    version = make_version(url, model_type="TextualInversion")
+
+    await make_manager({101: version}, settings).download_from_civitai(
+        model_version_id=101, use_default_paths=True
+    )
+
+    assert (tmp_path / "Cute_Style" / "cute_style.safetensors").exists()
+    assert libraries["embedding"].added[0][1] == "Cute_Style"
+
+
+async def test_missing_names_are_empty_in_the_sidecar(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    version = make_version(url)
+    del version["model"]["name"]
+    del version["baseModel"]
+
+    await make_manager({101: version}).download_from_civitai(model_version_id=101, save_dir=str(tmp_path))
+
+    sidecar = json.loads((tmp_path / "cute_style.metadata.json").read_text())
+    assert (sidecar["model_name"], sidecar["base_model"]) == ("", "")
+    assert (sidecar["preview_url"], sidecar["preview_nsfw_level"]) == ("", 0)
+
+
+async def test_metadata_does_not_alias_the_providers_data(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    version = make_version(url)
+    saved = []
+
+    class KeepingWriter:
+        async def save_metadata(self, file_path, entry):
+            saved.append(entry)
+
+    await make_manager({101: version}, metadata_writer=KeepingWriter()).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+    version["model"]["tags"].append("changed later")
+    version["files"][0]["name"] = "renamed.safetensors"
+
+    assert saved[0]["civitai"]["model"]["tags"] == ["Style", "Anime"]
+    assert saved[0]["civitai"]["files"][0]["name"] == "cute_style.safetensors"
+
+
+@pytest.mark.parametrize(
+    ("settings", "saved"),
+    [({"blur_mature_content": False}, b"mature"), ({"mature_blur_level": "X"}, b"r-rated"), ({}, b"safe")],
+)
+async def test_preview_choice_follows_the_blur_settings(http_server, make_manager, tmp_path, settings, saved):
+    url = http_server.route("/m", Serve(BODY))
+    images = [
+        {"url": http_server.route("/1.png", Serve(b"mature")), "nsfwLevel": 16},
+        {"url": http_server.route("/2.png", Serve(b"r-rated")), "nsfwLevel": 4},
+        {"url": http_server.route("/3.png", Serve(b"safe")), "nsfwLevel": 1},
+    ]
+
+    await make_manager({101: make_version(url, images=images)}, settings).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+
+    assert (tmp_path / "cute_style.png").read_bytes() == saved
+
+
+async def test_image_without_url_gives_no_preview(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+
+    result = await make_manager({101: make_version(url, images=[{"type": "image"}])}).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+
+    assert result["success"] is True
+    assert [r.path for r in http_server.requests] == ["/m"]
+    assert sorted(os.listdir(tmp_path)) == ["cute_style.metadata.json", "cute_style.safetensors"]
