@@ -287,7 +287,7 @@ class DownloadManager:
             "use_default_paths": use_default_paths,
             "use_save_dir_as_root": use_save_dir_as_root,
             "source": source,
-            "file_params": copy.deepcopy(params),
+            "file_params": params,
             "status": "queued",
             "progress": 0,
             "transfer_backend": "python",
@@ -311,7 +311,7 @@ class DownloadManager:
             params,
             use_save_dir_as_root,
         )
-        task = asyncio.create_task(self._run(task_id, record, control, request))
+        task = asyncio.create_task(self._run(record, control, request))
         self._download_tasks[task_id] = task
         try:
             result = await task
@@ -326,13 +326,13 @@ class DownloadManager:
         return {**result, "download_id": task_id}
 
     async def _run(
-        self, task_id: str, record: dict[str, Any], control: DownloadStreamControl, request: _Request
+        self, record: dict[str, Any], control: DownloadStreamControl, request: _Request
     ) -> dict[str, Any]:
         record["status"] = "waiting"
         try:
             async with self._download_semaphore:
                 await self._wait_while_paused(record, control)
-                result = await self._execute_original_download(task_id, record, control, request)
+                result = await self._execute_original_download(record, control, request)
         except asyncio.CancelledError:
             self._finish(record, "cancelled")
             raise
@@ -345,8 +345,8 @@ class DownloadManager:
 
     @staticmethod
     async def _wait_while_paused(record: dict[str, Any], control: DownloadStreamControl) -> None:
+        # pause_download already marked the record as paused.
         if control.is_paused():
-            record["status"] = "paused"
             await control.wait()
         record["status"] = "downloading"
 
@@ -365,10 +365,10 @@ class DownloadManager:
     # -- decision pipeline --------------------------------------------------------------------
 
     async def _execute_original_download(
-        self, task_id: str, record: dict[str, Any], control: DownloadStreamControl, request: _Request
+        self, record: dict[str, Any], control: DownloadStreamControl, request: _Request
     ) -> dict[str, Any]:
         try:
-            return await self._pipeline(task_id, record, control, request)
+            return await self._pipeline(record, control, request)
         except Exception as exc:
             text = str(exc)
             if any(word in text.lower() for word in ("401", "403", "unauthorized", "early access")):
@@ -404,7 +404,9 @@ class DownloadManager:
                 return True
         return False
 
-    def _skip(self, task_id: str, version_id: Any, info: Mapping[str, Any] | None, reason: str, message: str):
+    @staticmethod
+    def _skip(version_id: Any, info: Mapping[str, Any] | None, reason: str, message: str) -> dict[str, Any]:
+        # download_from_civitai adds the download_id to every result.
         return {
             "success": True,
             "skipped": True,
@@ -413,11 +415,10 @@ class DownloadManager:
             "message": message,
             "model_version_id": version_id,
             "file_name": (info or {}).get("name"),
-            "download_id": task_id,
         }
 
     async def _pipeline(
-        self, task_id: str, record: dict[str, Any], control: DownloadStreamControl, request: _Request
+        self, record: dict[str, Any], control: DownloadStreamControl, request: _Request
     ) -> dict[str, Any]:
         version_gate_done = request.model_version_id is not None and request.file_params is None
         if version_gate_done:
@@ -446,13 +447,13 @@ class DownloadManager:
             and self._history.has_version(version_id)
         ):
             message = f"Model version {version_id} was downloaded before"
-            return self._skip(task_id, version_id, chosen, "previously_downloaded_version", message)
+            return self._skip(version_id, chosen, "previously_downloaded_version", message)
         base_model = version_info.get("baseModel")
         if base_model in SUPPORTED_DOWNLOAD_SKIP_BASE_MODELS and base_model in (
             self._settings.get("download_skip_base_models") or ()
         ):
             message = f"Base model {base_model} is excluded from downloads"
-            return self._skip(task_id, version_id, chosen, "excluded_base_model", message)
+            return self._skip(version_id, chosen, "excluded_base_model", message)
 
         if request.file_params is not None and target is not None and request.model_version_id is not None:
             if await self._file_in_library(model_type, version_id, target):
@@ -662,16 +663,17 @@ class DownloadManager:
                         f"Zip archive does not contain any supported model files ({', '.join(extensions)})"
                     )
                 os.remove(save_path)
+                # The archive's hash is not its files' hashes.
                 metadata["sha256"] = ""
 
             entries = []
-            pristine = copy.deepcopy(metadata)
-            for index, path in enumerate(files):
-                entry = metadata if index == 0 else copy.deepcopy(pristine)
+            for path in files:
+                # Independent copies: a consumer changing one entry must not change another.
+                entry = copy.deepcopy(metadata)
                 entry["file_name"] = os.path.splitext(os.path.basename(path))[0]
                 entry["file_path"] = normalize_path(path)
                 entry["size"] = os.path.getsize(path)
-                if not entry["sha256"]:
+                if entry["sha256"] == "":
                     entry["sha256"] = await asyncio.get_running_loop().run_in_executor(
                         None, calculate_sha256, path
                     )

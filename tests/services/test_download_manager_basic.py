@@ -32,6 +32,19 @@ SHA = hashlib.sha256(BODY).hexdigest()
 PNG = b"\x89PNG preview bytes"
 
 
+class RefusingDownloader:
+    """Records download_file calls and refuses them without any network access (for internet URLs)."""
+
+    stall_timeout = 120.0
+
+    def __init__(self):
+        self.calls = []
+
+    async def download_file(self, url, save_path, progress_callback=None, **kwargs):
+        self.calls.append((url, save_path, kwargs["use_auth"]))
+        return False, f"refused {url}"
+
+
 class RecordingDownloader:
     """Delegates to a real Downloader and records the arguments of each download_file call."""
 
@@ -864,21 +877,21 @@ async def test_live_mirrors_replace_the_download_url_and_are_tried_in_order(
 
 
 @pytest.mark.parametrize(("source", "first"), [("civarchive", "other"), (None, "civitai")])
-async def test_civarchive_source_tries_non_civitai_urls_first(
-    make_downloader, make_manager, tmp_path, source, first
-):
+async def test_civarchive_source_tries_non_civitai_urls_first(make_manager, tmp_path, source, first):
     civitai = "https://civitai.com/api/download/models/101"
-    other = "http://127.0.0.1:9/files/m.safetensors"
+    # Sorts after the civitai URL as plain text: only the civitai-last rule puts it first.
+    other = "https://mirror.example/files/m.safetensors"
     version = make_version("", file_extra={"mirrors": [{"url": civitai}, {"url": other}]})
-    downloader = RecordingDownloader(make_downloader(env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "0"}))
+    downloader = RefusingDownloader()
 
-    await make_manager({101: version}, downloader=downloader).download_from_civitai(
+    result = await make_manager({101: version}, downloader=downloader).download_from_civitai(
         model_version_id=101, save_dir=str(tmp_path), source=source
     )
 
     urls = [call[0] for call in downloader.calls]
     assert urls == ([other, civitai] if first == "other" else [civitai, other])
     assert [call[2] for call in downloader.calls] == [url == civitai for url in urls]
+    assert result["error"] == f"refused {urls[-1]}"
 
 
 @pytest.mark.parametrize(
@@ -889,14 +902,14 @@ async def test_civarchive_source_tries_non_civitai_urls_first(
         ("https://civitai.com/models/1", False),
     ],
 )
-async def test_auth_only_for_civitai_download_urls(make_downloader, make_manager, tmp_path, url, auth):
-    downloader = RecordingDownloader(make_downloader(env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "0"}))
+async def test_auth_only_for_civitai_download_urls(make_manager, tmp_path, url, auth):
+    downloader = RefusingDownloader()
 
     await make_manager({101: make_version(url)}, downloader=downloader).download_from_civitai(
         model_version_id=101, save_dir=str(tmp_path)
     )
 
-    assert downloader.calls[0][2] is auth
+    assert downloader.calls == [(url, str(tmp_path / "cute_style.safetensors"), auth)]
 
 
 # -- previews -----------------------------------------------------------------------------------
@@ -1306,3 +1319,56 @@ async def test_image_without_url_gives_no_preview(http_server, make_manager, tmp
     assert result["success"] is True
     assert [r.path for r in http_server.requests] == ["/m"]
     assert sorted(os.listdir(tmp_path)) == ["cute_style.metadata.json", "cute_style.safetensors"]
+
+
+def test_lenient_match_ignores_empty_values_on_the_file():
+    files = [{"id": 1, "type": "Model", "metadata": {"fp": ""}}]
+    assert resolve_target_file(files, {"fp": "fp16"}) == files[0]
+
+
+def test_lenient_match_compares_sizes():
+    files = [
+        {"id": 7, "type": "Model", "metadata": {"size": "pruned"}},
+        {"id": 8, "type": "Model", "metadata": {"size": "full"}},
+    ]
+    assert resolve_target_file(files, {"size": "full"})["id"] == 8
+    assert resolve_target_file(files, {"type": "VAE", "size": "full"}) is None
+    assert resolve_target_file([{"id": 1, "type": "VAE"}, *files], {"size": "full"})["id"] == 8
+
+
+async def test_missing_model_type(make_manager):
+    version = make_version("http://x/m")
+    del version["model"]["type"]
+
+    result = await make_manager({101: version}).download_from_civitai(model_version_id=101, save_dir="/tmp")
+
+    assert result["error"] == 'Model type "" is not supported for download'
+
+
+async def test_requested_version_id_is_used_when_the_payload_has_none(make_manager, tmp_path):
+    version = make_version("http://x/m")
+    del version["id"]
+    settings = {"skip_previously_downloaded_model_versions": True}
+
+    result = await make_manager({101: version}, settings, history=_history_with(101)).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+
+    assert (result["reason"], result["model_version_id"]) == ("previously_downloaded_version", 101)
+
+
+async def test_extracted_entries_are_independent(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(_zip({"a.safetensors": b"A", "b.safetensors": b"B"})))
+    saved = []
+
+    class KeepingWriter:
+        async def save_metadata(self, file_path, entry):
+            saved.append(entry)
+
+    await make_manager(
+        {101: make_version(url, file_name="x.zip")}, metadata_writer=KeepingWriter()
+    ).download_from_civitai(model_version_id=101, save_dir=str(tmp_path))
+
+    first, second = saved
+    first["civitai"]["model"]["tags"].append("only mine")
+    assert second["civitai"]["model"]["tags"] == ["Style", "Anime"]

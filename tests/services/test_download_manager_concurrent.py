@@ -553,3 +553,33 @@ async def test_the_record_follows_the_transfer_speed(http_server, make_manager, 
 
     assert [ours for ours, theirs in seen] == [theirs for ours, theirs in seen]
     assert any(ours > 0 for ours, _ in seen)
+
+
+@pytest.mark.parametrize(("idle", "reconnects"), [(99.0, False), (100.0, True)])
+async def test_reconnect_threshold_follows_the_configured_stall_timeout(
+    http_server, make_manager, make_downloader, clock, sleeps, tmp_path, idle, reconnects
+):
+    clock.step = 1.0
+    rest = asyncio.Event()
+    url = http_server.route("/m", Serve(BODY, split=(512, rest)), Serve(BODY))
+    downloader = make_downloader({"download_stall_timeout_seconds": 200}, chunk_size=256)
+    manager = make_manager({101: make_version(url)}, downloader=downloader)
+    paused = asyncio.Event()
+    task = asyncio.create_task(
+        manager.download_from_civitai(
+            model_version_id=101,
+            save_dir=str(tmp_path),
+            download_id="d",
+            progress_callback=pausing_callback(manager, "d", 512, paused),
+        )
+    )
+    await paused.wait()
+    clock.step = 0.0
+    clock.advance(idle - 1.0)
+
+    await manager.resume_download("d")
+    if not reconnects:
+        rest.set()
+
+    assert (await task)["success"] is True
+    assert http_server.ranges("/m") == ([None, "bytes=512-"] if reconnects else [None])
