@@ -551,7 +551,8 @@ class DownloadManager:
             "model_type": model_type,
             "tags": list(model.get("tags") or ()),
             "from_civitai": True,
-            "civitai": copy.deepcopy(dict(version_info)),
+            # Copied deeply once per file in _execute_download.
+            "civitai": dict(version_info),
         }
 
     # -- transfer -----------------------------------------------------------------------------
@@ -742,8 +743,8 @@ class DownloadManager:
         record = self._lookup(download_id)
         if record is None:
             return dict(NOT_FOUND)
+        # Speed and the final status are set by _finish once the task has stopped.
         record["status"] = "cancelling"
-        record["bytes_per_second"] = 0.0
         await self._stop_task(download_id)
         file_path = record.get("file_path")
         models = [p for p in (file_path, *record.get("extracted_paths", ())) if p]

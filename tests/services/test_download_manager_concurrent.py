@@ -474,7 +474,7 @@ async def test_cancel_after_the_transfer_removes_the_model_files(
     cancelling = asyncio.create_task(manager.cancel_download("d"))
     await until(lambda: manager._active_downloads["d"]["status"] == "cancelling")
     [listed] = (await manager.get_active_downloads())["downloads"]
-    assert (listed["status"], listed["bytes_per_second"]) == ("cancelling", 0.0)
+    assert listed["status"] == "cancelling"
     writer.release.set()
 
     assert await cancelling == {"success": True, "message": "Download cancelled successfully"}
