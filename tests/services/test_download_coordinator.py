@@ -483,3 +483,16 @@ async def test_recording_broadcaster_keeps_copies_in_order():
     await broadcaster.broadcast_download_progress("b", data)
 
     assert broadcaster.messages == [("a", {"progress": 1}), ("b", {"progress": 2})]
+
+
+def test_rate_limit_error_carries_its_details():
+    from py.services.errors import RateLimitError
+
+    error = RateLimitError("slow down", retry_after=3.5, provider="civitai")
+
+    assert (str(error), error.message, error.retry_after, error.provider) == (
+        "slow down",
+        "slow down",
+        3.5,
+        "civitai",
+    )
