@@ -46,6 +46,7 @@ DELETE_ATTEMPTS = 5
 DELETE_DELAY = 0.1
 MIN_RECONNECT_IDLE = 30.0
 LIBRARY_ORDER = ("lora", "checkpoint", "embedding")
+DEFAULT_BLUR_LEVEL = "R"
 PURCHASE_HINT = "Please ensure you have purchased access on Civitai and that your API key is set."
 NOT_FOUND = {"success": False, "error": "Download task not found"}
 
@@ -157,10 +158,12 @@ def fallback_file(files: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
-def select_preview_media(images: list[dict[str, Any]], blur_mature: bool, blur_level: str) -> dict[str, Any]:
+def select_preview_media(
+    images: list[dict[str, Any]], blur_mature: bool, blur_level: str | None
+) -> dict[str, Any]:
     """The first image below the blur threshold when mature content is blurred, else the first image."""
     if blur_mature:
-        threshold = NSFW_LEVELS.get(blur_level, NSFW_LEVELS["R"])
+        threshold = NSFW_LEVELS.get(blur_level, NSFW_LEVELS[DEFAULT_BLUR_LEVEL])
         for image in images:
             if (image.get("nsfwLevel") or 0) < threshold:
                 return image
@@ -171,16 +174,15 @@ def early_access_message(version_info: Mapping[str, Any]) -> str | None:
     """A user-facing explanation for paid or early-access versions, or None."""
     paid = version_info.get("paidAccess")
     if isinstance(paid, str):
-        try:
+        with contextlib.suppress(ValueError):
             paid = json.loads(paid)
-        except ValueError:
-            paid = None
-    # An empty DTO ({"permanent": false, "endsAt": null}) means no restriction.
-    if not isinstance(paid, dict) or not (paid.get("permanent") or paid.get("endsAt")):
-        paid = None
-    ends_at = (paid or {}).get("endsAt") or version_info.get("earlyAccessEndsAt")
-    if paid is not None and paid.get("permanent"):
+    # Anything but a dict (bad JSON, a list) says nothing; so does the empty DTO
+    # {"permanent": false, "endsAt": null}, which then defers to earlyAccessEndsAt.
+    if not isinstance(paid, dict):
+        paid = {}
+    if paid.get("permanent"):
         return f"This model requires a permanent purchase. {PURCHASE_HINT}"
+    ends_at = paid.get("endsAt") or version_info.get("earlyAccessEndsAt")
     if ends_at:
         return f"This model requires payment (until {str(ends_at)[:10]}). {PURCHASE_HINT}"
     return None
@@ -240,6 +242,7 @@ class DownloadManager:
         history: DownloadHistory | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        cancel_wait: float = CANCEL_WAIT,
     ) -> None:
         self._settings = settings
         self._downloader = downloader
@@ -249,6 +252,7 @@ class DownloadManager:
         self._history = history or MemoryDownloadHistory()
         self._clock = clock
         self._sleep = sleep
+        self._cancel_wait = cancel_wait
         self._active_downloads: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._download_tasks: dict[str, asyncio.Task[dict[str, Any]]] = {}
         self._pause_events: dict[str, DownloadStreamControl] = {}
@@ -283,7 +287,7 @@ class DownloadManager:
             "use_default_paths": use_default_paths,
             "use_save_dir_as_root": use_save_dir_as_root,
             "source": source,
-            "file_params": copy.deepcopy(params),
+            "file_params": params,
             "status": "queued",
             "progress": 0,
             "transfer_backend": "python",
@@ -307,7 +311,7 @@ class DownloadManager:
             params,
             use_save_dir_as_root,
         )
-        task = asyncio.create_task(self._run(task_id, record, control, request))
+        task = asyncio.create_task(self._run(record, control, request))
         self._download_tasks[task_id] = task
         try:
             result = await task
@@ -322,13 +326,13 @@ class DownloadManager:
         return {**result, "download_id": task_id}
 
     async def _run(
-        self, task_id: str, record: dict[str, Any], control: DownloadStreamControl, request: _Request
+        self, record: dict[str, Any], control: DownloadStreamControl, request: _Request
     ) -> dict[str, Any]:
         record["status"] = "waiting"
         try:
             async with self._download_semaphore:
                 await self._wait_while_paused(record, control)
-                result = await self._execute_original_download(task_id, record, control, request)
+                result = await self._execute_original_download(record, control, request)
         except asyncio.CancelledError:
             self._finish(record, "cancelled")
             raise
@@ -341,8 +345,8 @@ class DownloadManager:
 
     @staticmethod
     async def _wait_while_paused(record: dict[str, Any], control: DownloadStreamControl) -> None:
+        # pause_download already marked the record as paused.
         if control.is_paused():
-            record["status"] = "paused"
             await control.wait()
         record["status"] = "downloading"
 
@@ -361,10 +365,10 @@ class DownloadManager:
     # -- decision pipeline --------------------------------------------------------------------
 
     async def _execute_original_download(
-        self, task_id: str, record: dict[str, Any], control: DownloadStreamControl, request: _Request
+        self, record: dict[str, Any], control: DownloadStreamControl, request: _Request
     ) -> dict[str, Any]:
         try:
-            return await self._pipeline(task_id, record, control, request)
+            return await self._pipeline(record, control, request)
         except Exception as exc:
             text = str(exc)
             if any(word in text.lower() for word in ("401", "403", "unauthorized", "early access")):
@@ -380,7 +384,8 @@ class DownloadManager:
 
     async def _file_in_library(self, model_type: str, version_id: Any, info: Mapping[str, Any]) -> bool:
         wanted_hash = ((info.get("hashes") or {}).get("SHA256") or "").lower()
-        wanted_name = os.path.splitext(info.get("name") or "")[0]
+        name = info.get("name")
+        wanted_name = os.path.splitext(name)[0] if name else None
         for entry in await self._libraries[model_type].entries():
             if (entry.get("civitai") or {}).get("id") != version_id:
                 continue
@@ -390,12 +395,18 @@ class DownloadManager:
                 if wanted_hash == have_hash:
                     return True
                 continue
-            have_name = os.path.splitext(os.path.basename(entry.get("file_path") or ""))[0]
-            if wanted_name and have_name == wanted_name:
+            path = entry.get("file_path")
+            if (
+                wanted_name is not None
+                and path
+                and os.path.splitext(os.path.basename(path))[0] == wanted_name
+            ):
                 return True
         return False
 
-    def _skip(self, task_id: str, version_id: Any, info: Mapping[str, Any] | None, reason: str, message: str):
+    @staticmethod
+    def _skip(version_id: Any, info: Mapping[str, Any] | None, reason: str, message: str) -> dict[str, Any]:
+        # download_from_civitai adds the download_id to every result.
         return {
             "success": True,
             "skipped": True,
@@ -404,11 +415,10 @@ class DownloadManager:
             "message": message,
             "model_version_id": version_id,
             "file_name": (info or {}).get("name"),
-            "download_id": task_id,
         }
 
     async def _pipeline(
-        self, task_id: str, record: dict[str, Any], control: DownloadStreamControl, request: _Request
+        self, record: dict[str, Any], control: DownloadStreamControl, request: _Request
     ) -> dict[str, Any]:
         version_gate_done = request.model_version_id is not None and request.file_params is None
         if version_gate_done:
@@ -437,13 +447,13 @@ class DownloadManager:
             and self._history.has_version(version_id)
         ):
             message = f"Model version {version_id} was downloaded before"
-            return self._skip(task_id, version_id, chosen, "previously_downloaded_version", message)
+            return self._skip(version_id, chosen, "previously_downloaded_version", message)
         base_model = version_info.get("baseModel")
         if base_model in SUPPORTED_DOWNLOAD_SKIP_BASE_MODELS and base_model in (
             self._settings.get("download_skip_base_models") or ()
         ):
             message = f"Base model {base_model} is excluded from downloads"
-            return self._skip(task_id, version_id, chosen, "excluded_base_model", message)
+            return self._skip(version_id, chosen, "excluded_base_model", message)
 
         if request.file_params is not None and target is not None and request.model_version_id is not None:
             if await self._file_in_library(model_type, version_id, target):
@@ -531,11 +541,9 @@ class DownloadManager:
         version_info: Mapping[str, Any], info: Mapping[str, Any], model_type: str
     ) -> dict[str, Any]:
         model = version_info.get("model") or {}
+        # file_name, file_path and size are set per file once it is on disk.
         return {
-            "file_name": os.path.splitext(info["name"])[0],
             "model_name": model.get("name") or "",
-            "file_path": "",
-            "size": 0,
             "sha256": ((info.get("hashes") or {}).get("SHA256") or "").lower(),
             "base_model": version_info.get("baseModel") or "",
             "preview_url": "",
@@ -543,7 +551,8 @@ class DownloadManager:
             "model_type": model_type,
             "tags": list(model.get("tags") or ()),
             "from_civitai": True,
-            "civitai": copy.deepcopy(dict(version_info)),
+            # Copied deeply once per file in _execute_download.
+            "civitai": dict(version_info),
         }
 
     # -- transfer -----------------------------------------------------------------------------
@@ -556,7 +565,8 @@ class DownloadManager:
 
     def _tracker(self, record: dict[str, Any], control: DownloadStreamControl, callback: Any):
         async def track(percent: float, snapshot: Any) -> None:
-            overall = min(100, max(0, round(3 + 0.97 * percent)))
+            # A server that sends more than it announced can push the file past 100 %.
+            overall = min(100, round(3 + 0.97 * percent))
             record["bytes_downloaded"] = snapshot.bytes_downloaded
             record["total_bytes"] = snapshot.total_bytes
             record["bytes_per_second"] = snapshot.bytes_per_second
@@ -572,9 +582,11 @@ class DownloadManager:
         image = select_preview_media(
             images,
             self._settings.get("blur_mature_content", True),
-            self._settings.get("mature_blur_level", "R"),
+            self._settings.get("mature_blur_level"),
         )
-        url = image.get("url") or ""
+        url = image.get("url")
+        if not url:
+            return None
         default_ext = ".mp4" if image.get("type") == "video" else ".png"
         ext = os.path.splitext(urlsplit(url).path)[1].lower()
         ext = ext if ext in PREVIEW_EXTENSIONS else default_ext
@@ -590,7 +602,6 @@ class DownloadManager:
             with contextlib.suppress(OSError):
                 os.remove(path)
             return None
-        metadata["preview_url"] = normalize_path(path)
         metadata["preview_nsfw_level"] = image.get("nsfwLevel") or 0
         return path
 
@@ -611,8 +622,6 @@ class DownloadManager:
         # A name from the server is one path component, never a way out of the folder.
         save_path = unique_path(directory, os.path.basename(file_name.replace("\\", "/")))
         base = os.path.splitext(os.path.basename(save_path))[0]
-        metadata["file_name"] = base
-        metadata["file_path"] = normalize_path(save_path)
         record["file_path"] = save_path
         record["part_path"] = save_path + PART_SUFFIX
         preview: str | None = None
@@ -637,7 +646,6 @@ class DownloadManager:
                 )
                 if ok:
                     break
-                _unlink(save_path)
             else:
                 # Keep the .part: a later request resumes from it. The sidecar and preview go.
                 _unlink(sidecar_path(save_path))
@@ -656,16 +664,17 @@ class DownloadManager:
                         f"Zip archive does not contain any supported model files ({', '.join(extensions)})"
                     )
                 os.remove(save_path)
+                # The archive's hash is not its files' hashes.
                 metadata["sha256"] = ""
 
             entries = []
-            pristine = copy.deepcopy(metadata)
-            for index, path in enumerate(files):
-                entry = metadata if index == 0 else copy.deepcopy(pristine)
+            for path in files:
+                # Independent copies: a consumer changing one entry must not change another.
+                entry = copy.deepcopy(metadata)
                 entry["file_name"] = os.path.splitext(os.path.basename(path))[0]
                 entry["file_path"] = normalize_path(path)
                 entry["size"] = os.path.getsize(path)
-                if not entry["sha256"]:
+                if entry["sha256"] == "":
                     entry["sha256"] = await asyncio.get_running_loop().run_in_executor(
                         None, calculate_sha256, path
                     )
@@ -682,6 +691,8 @@ class DownloadManager:
                     previews.append(own)
                     entry["preview_url"] = normalize_path(own)
                 record["preview_path"] = previews[0]
+                # Copies made for extracted files are ours too: a cancel must remove them.
+                record["preview_copies"] = previews[1:]
 
             for entry in entries:
                 await self._writer.save_metadata(entry["file_path"], entry)
@@ -710,10 +721,11 @@ class DownloadManager:
         task.cancel()
         # A paused transfer must wake up to see the cancellation.
         self._pause_events[download_id].resume()
-        await asyncio.wait({task}, timeout=CANCEL_WAIT)
+        await asyncio.wait({task}, timeout=self._cancel_wait)
 
     async def _delete(self, path: str) -> None:
-        for attempt in range(1, DELETE_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 os.remove(path)
                 return
@@ -723,6 +735,7 @@ class DownloadManager:
                 if attempt == DELETE_ATTEMPTS:
                     logger.warning("Could not delete %s", path)  # pragma: no mutate
                     return
+                attempt += 1
                 await self._sleep(DELETE_DELAY)
 
     async def cancel_download(self, download_id: str) -> dict[str, Any]:
@@ -730,13 +743,14 @@ class DownloadManager:
         record = self._lookup(download_id)
         if record is None:
             return dict(NOT_FOUND)
+        # Speed and the final status are set by _finish once the task has stopped.
         record["status"] = "cancelling"
-        record["bytes_per_second"] = 0.0
         await self._stop_task(download_id)
         file_path = record.get("file_path")
         models = [p for p in (file_path, *record.get("extracted_paths", ())) if p]
         artefacts = [*models, record.get("part_path"), file_path and file_path + ".aria2"]
         artefacts += [sidecar_path(p) for p in models] + [record.get("preview_path")]
+        artefacts += record.get("preview_copies", [])
         for path in artefacts:
             if path:
                 await self._delete(path)

@@ -13,6 +13,7 @@ import inspect
 import json
 import logging
 import os
+import re
 import ssl
 import time
 from collections import deque
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import aiohttp
+from aiohttp import hdrs
 
 from py.services.errors import DownloadRestartRequested, DownloadStalledError, RateLimitError
 from py.utils.constants import PART_SUFFIX
@@ -45,6 +47,10 @@ OFFLINE_FRIENDLY_MESSAGE = (
 )
 MAX_RETRIES_ENV = "COMFYUI_DOWNLOAD_MAX_RETRIES"
 STALL_TIMEOUT_ENV = "COMFYUI_DOWNLOAD_STALL_TIMEOUT"
+DEFAULT_PROXY_SCHEME = "http"
+# No overall limit: a model can take hours. Connecting and each read are bounded instead.
+SESSION_TIMEOUTS = aiohttp.ClientTimeout(total=None, connect=60, sock_read=300)
+_RANGE_TOTAL = re.compile(r"/\s*(\d+)\s*$")
 
 _DOWNLOAD_STATUS_MESSAGES = {
     401: "Invalid or missing API key, or early access restriction.",
@@ -195,17 +201,14 @@ async def dispatch_progress(callback: ProgressCallback | None, percent: float, s
         return
     # The form is chosen from the signature, not by catching TypeError: a TypeError raised inside
     # the callback must not be mistaken for a one-argument callback and trigger a second call.
-    if _takes_snapshot(callback, percent, snapshot):
-        result = callback(percent, snapshot)
-    else:
-        result = callback(percent)
+    result = callback(percent, snapshot) if _takes_snapshot(callback) else callback(percent)
     if inspect.isawaitable(result):
         await result
 
 
-def _takes_snapshot(callback: ProgressCallback, percent: float, snapshot: Any) -> bool:
+def _takes_snapshot(callback: ProgressCallback) -> bool:
     try:
-        inspect.signature(callback).bind(percent, snapshot)
+        inspect.signature(callback).bind(None, None)
     except TypeError:
         return False
     return True
@@ -230,15 +233,15 @@ def _write_chunk(handle: Any, chunk: bytes) -> None:
 
 
 def _content_range_total(value: str | None) -> int | None:
-    if not value or "/" not in value:
-        return None
-    tail = value.rsplit("/", 1)[1].strip()
-    return int(tail) if tail.isdigit() else None
+    # "bytes 10-99/100" -> 100; an unknown total ("/*") or no total at all -> None.
+    match = _RANGE_TOTAL.search(value) if value else None
+    return int(match.group(1)) if match else None
 
 
 def host_scope(url: str) -> str:
     """The guard's key for a URL: its lowercase host name, or ``"unknown"``."""
-    return (urlsplit(url).hostname or "unknown").lower()
+    # urlsplit already lowercases the host name.
+    return urlsplit(url).hostname or "unknown"
 
 
 class _Restart(Exception):
@@ -276,22 +279,18 @@ class _ProgressMeter:
         self._samples: deque[tuple[float, int]] = deque()
         self._last_report = clock()
 
-    def _speed(self, now: float, downloaded: int) -> float:
+    async def update(self, downloaded: int, total: int | None) -> None:
+        now = self._clock()
         self._samples.append((now, downloaded))
         while self._samples[0][0] < now - SPEED_WINDOW:
             self._samples.popleft()
-        if len(self._samples) < 2:
-            return 0.0
-        (first_time, first_bytes), (last_time, last_bytes) = self._samples[0], self._samples[-1]
-        elapsed = last_time - first_time
-        return (last_bytes - first_bytes) / elapsed if elapsed > 0 else 0.0
-
-    async def update(self, downloaded: int, total: int | None) -> None:
-        now = self._clock()
-        speed = self._speed(now, downloaded)
         if now - self._last_report < PROGRESS_INTERVAL:
             return
         self._last_report = now
+        # Every other sample was taken before this report was due, so strictly earlier than now:
+        # the elapsed time below is never zero.
+        (first_time, first_bytes), (last_time, last_bytes) = self._samples[0], self._samples[-1]
+        speed = (last_bytes - first_bytes) / (last_time - first_time) if len(self._samples) > 1 else 0.0
         percent = downloaded / total * 100 if total else 0.0
         await _report(self._callback, DownloadProgress(percent, downloaded, total or None, speed, now))
 
@@ -334,7 +333,8 @@ class Downloader:
         self.max_retries = max_retries_from(environ)
         self.stall_timeout = stall_timeout_from(self._settings, environ)
         self._session: aiohttp.ClientSession | None = None
-        self._session_created_at = 0.0
+        # Read only once a session exists.
+        self._session_created_at: float
         self._session_lock = asyncio.Lock()
 
     # -- session -------------------------------------------------------------------------------
@@ -343,7 +343,7 @@ class Downloader:
         settings = self._settings
         if not (settings.get("proxy_enabled") and settings.get("proxy_host") and settings.get("proxy_port")):
             return None
-        scheme = (settings.get("proxy_type") or "http").lower()
+        scheme = (settings.get("proxy_type") or DEFAULT_PROXY_SCHEME).lower()
         credentials = ""
         if settings.get("proxy_username"):
             credentials = f"{settings['proxy_username']}:{settings.get('proxy_password') or ''}@"
@@ -363,7 +363,7 @@ class Downloader:
         connector = aiohttp.TCPConnector(limit=8, ttl_dns_cache=300)
         return aiohttp.ClientSession(
             connector=connector,
-            timeout=aiohttp.ClientTimeout(total=None, connect=60, sock_read=300),
+            timeout=SESSION_TIMEOUTS,
             # An app-level proxy replaces the environment's proxy variables.
             trust_env=proxy is None,
         )
@@ -399,11 +399,11 @@ class Downloader:
                 await session.close()
 
     def _headers(self, use_auth: bool, custom_headers: Mapping[str, str] | None) -> dict[str, str]:
-        headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+        headers = {hdrs.USER_AGENT: USER_AGENT, hdrs.ACCEPT_ENCODING: "identity"}
         api_key = self._settings.get("civitai_api_key")
         if use_auth and api_key:
-            headers["Authorization"] = f"Bearer {api_key}"
-            headers["Content-Type"] = "application/json"
+            headers[hdrs.AUTHORIZATION] = f"Bearer {api_key}"
+            headers[hdrs.CONTENT_TYPE] = "application/json"
         headers.update(custom_headers or {})
         return headers
 
@@ -464,7 +464,7 @@ class Downloader:
     async def _attempt(self, transfer: _Transfer, offset: int) -> tuple[bool, str]:
         headers = dict(transfer.headers)
         if offset > 0:
-            headers["Range"] = f"bytes={offset}-"
+            headers[hdrs.RANGE] = f"bytes={offset}-"
         session = await self._get_session()
         async with session.get(transfer.url, headers=headers, **self._request_proxy()) as response:
             status = response.status
@@ -479,7 +479,7 @@ class Downloader:
                 _remove(transfer.part_path)
                 offset = 0
             elif status == 206:
-                total = _content_range_total(response.headers.get("Content-Range"))
+                total = _content_range_total(response.headers.get(hdrs.CONTENT_RANGE))
                 if total is None and response.content_length is not None:
                     total = response.content_length + offset
             elif status == 416 and offset > 0:
@@ -597,7 +597,7 @@ class Downloader:
                     body = await response.read()
                     return True, body, dict(response.headers) if return_headers else None
                 if status == 429:
-                    wait = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+                    wait = parse_retry_after(response.headers.get(hdrs.RETRY_AFTER), self._clock())
                     seconds = DEFAULT_RETRY_AFTER if wait is None else max(1, int(wait))
                     return False, f"Rate limited (429), retry after {seconds}s", None
                 return (
@@ -651,7 +651,7 @@ class Downloader:
                     except ValueError:
                         return True, text
                 if status == 429:
-                    retry_after = parse_retry_after(response.headers.get("Retry-After"), self._clock())
+                    retry_after = parse_retry_after(response.headers.get(hdrs.RETRY_AFTER), self._clock())
                     return False, RateLimitError("Request rate limited", retry_after=retry_after)
                 return False, _REQUEST_STATUS_MESSAGES.get(status, f"Request failed with status {status}")
         except Exception as exc:

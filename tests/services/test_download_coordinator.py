@@ -319,19 +319,13 @@ async def test_pause_and_resume_without_cached_progress_use_defaults(broadcaster
         return Manager()
 
     coordinator = DownloadCoordinator(ws_manager=broadcaster, download_manager_factory=factory)
-    await coordinator.pause_download("x")
     await coordinator.resume_download("x")
+    await coordinator.pause_download("y")
 
-    common = {
-        "progress": 0,
-        "download_id": "x",
-        "bytes_downloaded": None,
-        "total_bytes": None,
-        "bytes_per_second": 0.0,
-    }
-    assert [data for _, data in broadcaster.messages] == [
-        {**common, "status": "paused", "message": "Download paused by user"},
-        {**common, "status": "downloading", "message": "Download resumed by user"},
+    common = {"progress": 0, "bytes_downloaded": None, "total_bytes": None, "bytes_per_second": 0.0}
+    assert broadcaster.messages == [
+        ("x", {**common, "download_id": "x", "status": "downloading", "message": "Download resumed by user"}),
+        ("y", {**common, "download_id": "y", "status": "paused", "message": "Download paused by user"}),
     ]
 
 
@@ -483,3 +477,16 @@ async def test_recording_broadcaster_keeps_copies_in_order():
     await broadcaster.broadcast_download_progress("b", data)
 
     assert broadcaster.messages == [("a", {"progress": 1}), ("b", {"progress": 2})]
+
+
+def test_rate_limit_error_carries_its_details():
+    from py.services.errors import RateLimitError
+
+    error = RateLimitError("slow down", retry_after=3.5, provider="civitai")
+
+    assert (str(error), error.message, error.retry_after, error.provider) == (
+        "slow down",
+        "slow down",
+        3.5,
+        "civitai",
+    )

@@ -5,6 +5,7 @@ Only the outer boundaries are in memory (metadata provider, libraries); the down
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import json
@@ -29,6 +30,19 @@ from tests.http_server import Serve, Status
 BODY = bytes(range(256)) * 8
 SHA = hashlib.sha256(BODY).hexdigest()
 PNG = b"\x89PNG preview bytes"
+
+
+class RefusingDownloader:
+    """Records download_file calls and refuses them without any network access (for internet URLs)."""
+
+    stall_timeout = 120.0
+
+    def __init__(self):
+        self.calls = []
+
+    async def download_file(self, url, save_path, progress_callback=None, **kwargs):
+        self.calls.append((url, save_path, kwargs["use_auth"]))
+        return False, f"refused {url}"
 
 
 class RecordingDownloader:
@@ -453,6 +467,40 @@ async def test_per_file_gate(http_server, make_manager, libraries, tmp_path, ent
         assert result["success"] is True
 
 
+@pytest.mark.parametrize(
+    "entries",
+    [
+        [_cached(102, SHA), _cached(101, SHA)],
+        [_cached(101, "0" * 64), _cached(101, SHA)],
+        [_cached(101, "", "/lib/other.safetensors"), _cached(101, "", "/lib/cute_style.safetensors")],
+    ],
+    ids=["other-version-first", "other-hash-first", "other-name-first"],
+)
+async def test_per_file_gate_looks_at_every_entry(http_server, make_manager, libraries, tmp_path, entries):
+    url = http_server.route("/m", Serve(BODY))
+    libraries["lora"].cache.extend(entries)
+    manager = make_manager({101: make_version(url, sha256=SHA)})
+
+    result = await manager.download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path), file_params={"id": 5001}
+    )
+
+    assert result["error"] == "File cute_style.safetensors already exists in lora library"
+
+
+async def test_file_without_a_name_is_never_already_there(make_manager, libraries, tmp_path):
+    libraries["lora"].cache.append({"civitai": {"id": 101}, "sha256": "", "file_path": "/lib/x.safetensors"})
+    libraries["lora"].cache.append({"civitai": {"id": 101}, "sha256": ""})
+    version = make_version("http://x/m")
+    del version["files"][0]["name"]
+
+    result = await make_manager({101: version}).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path), file_params={"id": 5001}
+    )
+
+    assert result["error"] == "No filename found in file info"
+
+
 async def test_empty_names_never_match(http_server, make_manager, libraries, tmp_path):
     url = http_server.route("/m", Serve(BODY))
     libraries["lora"].cache.append({"civitai": {"id": 101}, "sha256": "", "file_path": ""})
@@ -643,7 +691,7 @@ async def test_file_name_from_the_server_cannot_leave_the_folder(http_server, ma
     root = tmp_path / "root"
 
     result = await make_manager(
-        {101: make_version(url, file_name="..\\../evil.safetensors")}
+        {101: make_version(url, file_name="..\\..\\evil.safetensors")}
     ).download_from_civitai(model_version_id=101, save_dir=str(root))
 
     assert result["success"] is True
@@ -829,21 +877,21 @@ async def test_live_mirrors_replace_the_download_url_and_are_tried_in_order(
 
 
 @pytest.mark.parametrize(("source", "first"), [("civarchive", "other"), (None, "civitai")])
-async def test_civarchive_source_tries_non_civitai_urls_first(
-    make_downloader, make_manager, tmp_path, source, first
-):
+async def test_civarchive_source_tries_non_civitai_urls_first(make_manager, tmp_path, source, first):
     civitai = "https://civitai.com/api/download/models/101"
-    other = "http://127.0.0.1:9/files/m.safetensors"
+    # Sorts after the civitai URL as plain text: only the civitai-last rule puts it first.
+    other = "https://mirror.example/files/m.safetensors"
     version = make_version("", file_extra={"mirrors": [{"url": civitai}, {"url": other}]})
-    downloader = RecordingDownloader(make_downloader(env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "0"}))
+    downloader = RefusingDownloader()
 
-    await make_manager({101: version}, downloader=downloader).download_from_civitai(
+    result = await make_manager({101: version}, downloader=downloader).download_from_civitai(
         model_version_id=101, save_dir=str(tmp_path), source=source
     )
 
     urls = [call[0] for call in downloader.calls]
     assert urls == ([other, civitai] if first == "other" else [civitai, other])
     assert [call[2] for call in downloader.calls] == [url == civitai for url in urls]
+    assert result["error"] == f"refused {urls[-1]}"
 
 
 @pytest.mark.parametrize(
@@ -854,14 +902,14 @@ async def test_civarchive_source_tries_non_civitai_urls_first(
         ("https://civitai.com/models/1", False),
     ],
 )
-async def test_auth_only_for_civitai_download_urls(make_downloader, make_manager, tmp_path, url, auth):
-    downloader = RecordingDownloader(make_downloader(env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "0"}))
+async def test_auth_only_for_civitai_download_urls(make_manager, tmp_path, url, auth):
+    downloader = RefusingDownloader()
 
     await make_manager({101: make_version(url)}, downloader=downloader).download_from_civitai(
         model_version_id=101, save_dir=str(tmp_path)
     )
 
-    assert downloader.calls[0][2] is auth
+    assert downloader.calls == [(url, str(tmp_path / "cute_style.safetensors"), auth)]
 
 
 # -- previews -----------------------------------------------------------------------------------
@@ -880,6 +928,8 @@ def test_select_preview_media(blur, level, expected):
 
 def test_select_preview_media_missing_level_counts_as_safe():
     assert select_preview_media([{"i": 0, "nsfwLevel": 8}, {"i": 1}], True, "R") == {"i": 1}
+    assert select_preview_media([{"i": 0, "nsfwLevel": 8}, {"i": 1}], True, "PG") == {"i": 1}
+    assert select_preview_media([{"i": 0, "nsfwLevel": 8}, {"i": 1, "nsfwLevel": 1}], True, None)["i"] == 1
 
 
 @pytest.mark.parametrize(
@@ -960,16 +1010,15 @@ async def test_zip_archive_is_extracted_flat_with_one_sidecar_per_file(
     http_server, make_manager, libraries, tmp_path
 ):
     archive = _zip(
-        {"a.safetensors": b"AAAA", "deep/dir/b.SAFETENSORS": b"BBBB", "readme.txt": b"hi", "deep/": b""}
+        {"readme.txt": b"hi", "a.safetensors": b"AAAA", "deep/": b"", "deep/dir/b.SAFETENSORS": b"BBBB"}
     )
     url = http_server.route("/m", Serve(archive))
     image = http_server.route("/p.png", Serve(PNG))
     (tmp_path / "a.safetensors").write_bytes(b"existing")
     version = make_version(url, file_name="bundle.zip", sha256="ff" * 32, images=[{"url": image}])
+    manager = make_manager({101: version})
 
-    result = await make_manager({101: version}).download_from_civitai(
-        model_version_id=101, save_dir=str(tmp_path)
-    )
+    result = await manager.download_from_civitai(model_version_id=101, save_dir=str(tmp_path))
 
     assert result["success"] is True
     assert sorted(os.listdir(tmp_path)) == [
@@ -1001,6 +1050,10 @@ async def test_zip_archive_is_extracted_flat_with_one_sidecar_per_file(
         f"{tmp_path}/a-1.safetensors",
         f"{tmp_path}/b.SAFETENSORS",
     ]
+    assert (first["preview_nsfw_level"], second["preview_nsfw_level"]) == (0, 0)
+    record = next(iter(manager._active_downloads.values()))
+    assert record["extracted_paths"] == [str(tmp_path / "a-1.safetensors"), str(tmp_path / "b.SAFETENSORS")]
+    assert record["preview_path"] == str(tmp_path / "a-1.png")
 
 
 async def test_zip_for_checkpoints_keeps_checkpoint_extensions(http_server, make_manager, tmp_path):
@@ -1046,3 +1099,276 @@ async def test_model_id_alone_downloads_the_version_it_names(http_server, make_m
     assert result["success"] is True
     assert provider.calls == [(11, None)]
     assert libraries["lora"].added[0][0]["civitai"]["id"] == 101
+
+
+async def test_the_record_keeps_the_request_and_the_files(http_server, make_manager, clock, tmp_path):
+    clock.step = 1.0
+    url = http_server.route("/m", Serve(BODY))
+    image = http_server.route("/p.png", Serve(PNG))
+    manager = make_manager({101: make_version(url, images=[{"url": image}])})
+    params = {"id": 5001, "nested": {"k": [1]}}
+
+    await manager.download_from_civitai(
+        model_id=11,
+        model_version_id=101,
+        save_dir=str(tmp_path),
+        relative_path="sub",
+        download_id="d",
+        source="civitai",
+        file_params=params,
+    )
+    params["nested"]["k"].append(2)
+
+    record = manager._active_downloads["d"]
+    assert record == {
+        "model_id": 11,
+        "model_version_id": 101,
+        "save_dir": str(tmp_path),
+        "relative_path": "sub",
+        "use_default_paths": False,
+        "use_save_dir_as_root": False,
+        "source": "civitai",
+        "file_params": {"id": 5001, "nested": {"k": [1]}},
+        "status": "completed",
+        "progress": 100,
+        "transfer_backend": "python",
+        "bytes_downloaded": len(BODY),
+        "total_bytes": len(BODY),
+        "bytes_per_second": 0.0,
+        "last_progress_timestamp": record["last_progress_timestamp"],
+        "error": None,
+        "file_path": str(tmp_path / "sub" / "cute_style.safetensors"),
+        "part_path": str(tmp_path / "sub" / "cute_style.safetensors.part"),
+        "preview_path": str(tmp_path / "sub" / "cute_style.png"),
+        "preview_copies": [],
+        "finished_at": record["finished_at"],
+    }
+    assert record["last_progress_timestamp"] < record["finished_at"]
+
+
+async def test_a_new_download_is_queued_before_it_waits(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    manager = make_manager({101: make_version(url)})
+
+    task = asyncio.create_task(
+        manager.download_from_civitai(model_version_id=101, save_dir=str(tmp_path), download_id="d")
+    )
+    await asyncio.sleep(0)
+
+    assert (await manager.get_active_downloads())["downloads"] == [
+        {
+            "download_id": "d",
+            "model_id": None,
+            "model_version_id": 101,
+            "progress": 0,
+            "status": "queued",
+            "error": None,
+            "bytes_downloaded": 0,
+            "total_bytes": None,
+            "bytes_per_second": 0.0,
+        }
+    ]
+    assert (await task)["success"] is True
+
+
+async def test_empty_file_params_mean_none(make_manager, libraries):
+    libraries["lora"].versions.add(101)
+    provider = StaticMetadataProvider({101: make_version("http://x/m")})
+
+    result = await make_manager(provider=provider).download_from_civitai(
+        model_version_id=101, save_dir="/tmp", file_params={}
+    )
+
+    assert result["error"] == "Model version already exists in lora library"
+    assert provider.calls == []
+
+
+async def test_progress_never_passes_100(http_server, make_manager, clock, tmp_path):
+    # The server first claims 1000 bytes and sends 1024 from offset 24: more than 100 % arrives.
+    clock.step = 1.0
+    url = http_server.route("/m", Serve(BODY[:1024], range_total=1000), Serve(BODY))
+    (tmp_path / "cute_style.safetensors.part").write_bytes(BODY[:24])
+    progress = []
+
+    result = await make_manager({101: make_version(url)}).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path), progress_callback=lambda p, s=None: progress.append(p)
+    )
+
+    assert result["success"] is True
+    assert max(progress) == 100
+    assert progress.count(100) >= 2
+
+
+async def test_default_settings_blur_mature_previews(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    mature = http_server.route("/mature.png", Serve(b"mature"))
+    safe = http_server.route("/safe.jpeg", Serve(b"safe"))
+    images = [{"url": mature, "nsfwLevel": 4}, {"url": safe, "nsfwLevel": 2}]
+
+    await make_manager({101: make_version(url, images=images)}).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+
+    assert (tmp_path / "cute_style.jpeg").read_bytes() == b"safe"
+    assert not (tmp_path / "cute_style.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("version_creator", "model_creator", "author"),
+    [
+        ({"username": "alice"}, {"username": "bob"}, "alice"),
+        (None, {"username": "bob"}, "bob"),
+        (None, None, "Anonymous"),
+    ],
+)
+async def test_author_comes_from_the_version_then_the_model(
+    http_server, make_manager, tmp_path, version_creator, model_creator, author
+):
+    url = http_server.route("/m", Serve(BODY))
+    version = make_version(url)
+    version["creator"] = version_creator
+    if model_creator:
+        version["model"]["creator"] = model_creator
+    settings = {
+        "default_lora_root": str(tmp_path),
+        "download_path_templates": {"lora": "{author}/{version_name}"},
+    }
+
+    result = await make_manager({101: version}, settings).download_from_civitai(
+        model_version_id=101, use_default_paths=True
+    )
+
+    assert result["success"] is True
+    assert (tmp_path / author / "v1.0" / "cute_style.safetensors").exists()
+
+
+async def test_embedding_paths_use_underscores(http_server, make_manager, libraries, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    settings = {
+        "default_embedding_root": str(tmp_path),
+        "download_path_templates": {"embedding": "{model_name}"},
+    }
+    version = make_version(url, model_type="TextualInversion")
+
+    await make_manager({101: version}, settings).download_from_civitai(
+        model_version_id=101, use_default_paths=True
+    )
+
+    assert (tmp_path / "Cute_Style" / "cute_style.safetensors").exists()
+    assert libraries["embedding"].added[0][1] == "Cute_Style"
+
+
+async def test_missing_names_are_empty_in_the_sidecar(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    version = make_version(url)
+    del version["model"]["name"]
+    del version["baseModel"]
+
+    await make_manager({101: version}).download_from_civitai(model_version_id=101, save_dir=str(tmp_path))
+
+    sidecar = json.loads((tmp_path / "cute_style.metadata.json").read_text())
+    assert (sidecar["model_name"], sidecar["base_model"]) == ("", "")
+    assert (sidecar["preview_url"], sidecar["preview_nsfw_level"]) == ("", 0)
+
+
+async def test_metadata_does_not_alias_the_providers_data(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    version = make_version(url)
+    saved = []
+
+    class KeepingWriter:
+        async def save_metadata(self, file_path, entry):
+            saved.append(entry)
+
+    await make_manager({101: version}, metadata_writer=KeepingWriter()).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+    version["model"]["tags"].append("changed later")
+    version["files"][0]["name"] = "renamed.safetensors"
+
+    assert saved[0]["civitai"]["model"]["tags"] == ["Style", "Anime"]
+    assert saved[0]["civitai"]["files"][0]["name"] == "cute_style.safetensors"
+
+
+@pytest.mark.parametrize(
+    ("settings", "saved"),
+    [({"blur_mature_content": False}, b"mature"), ({"mature_blur_level": "X"}, b"r-rated"), ({}, b"safe")],
+)
+async def test_preview_choice_follows_the_blur_settings(http_server, make_manager, tmp_path, settings, saved):
+    url = http_server.route("/m", Serve(BODY))
+    images = [
+        {"url": http_server.route("/1.png", Serve(b"mature")), "nsfwLevel": 16},
+        {"url": http_server.route("/2.png", Serve(b"r-rated")), "nsfwLevel": 4},
+        {"url": http_server.route("/3.png", Serve(b"safe")), "nsfwLevel": 1},
+    ]
+
+    await make_manager({101: make_version(url, images=images)}, settings).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+
+    assert (tmp_path / "cute_style.png").read_bytes() == saved
+
+
+async def test_image_without_url_gives_no_preview(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+
+    result = await make_manager({101: make_version(url, images=[{"type": "image"}])}).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+
+    assert result["success"] is True
+    assert [r.path for r in http_server.requests] == ["/m"]
+    assert sorted(os.listdir(tmp_path)) == ["cute_style.metadata.json", "cute_style.safetensors"]
+
+
+def test_lenient_match_ignores_empty_values_on_the_file():
+    files = [{"id": 1, "type": "Model", "metadata": {"fp": ""}}]
+    assert resolve_target_file(files, {"fp": "fp16"}) == files[0]
+
+
+def test_lenient_match_compares_sizes():
+    files = [
+        {"id": 7, "type": "Model", "metadata": {"size": "pruned"}},
+        {"id": 8, "type": "Model", "metadata": {"size": "full"}},
+    ]
+    assert resolve_target_file(files, {"size": "full"})["id"] == 8
+    assert resolve_target_file(files, {"type": "VAE", "size": "full"}) is None
+    assert resolve_target_file([{"id": 1, "type": "VAE"}, *files], {"size": "full"})["id"] == 8
+
+
+async def test_missing_model_type(make_manager):
+    version = make_version("http://x/m")
+    del version["model"]["type"]
+
+    result = await make_manager({101: version}).download_from_civitai(model_version_id=101, save_dir="/tmp")
+
+    assert result["error"] == 'Model type "" is not supported for download'
+
+
+async def test_requested_version_id_is_used_when_the_payload_has_none(make_manager, tmp_path):
+    version = make_version("http://x/m")
+    del version["id"]
+    settings = {"skip_previously_downloaded_model_versions": True}
+
+    result = await make_manager({101: version}, settings, history=_history_with(101)).download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path)
+    )
+
+    assert (result["reason"], result["model_version_id"]) == ("previously_downloaded_version", 101)
+
+
+async def test_extracted_entries_are_independent(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(_zip({"a.safetensors": b"A", "b.safetensors": b"B"})))
+    saved = []
+
+    class KeepingWriter:
+        async def save_metadata(self, file_path, entry):
+            saved.append(entry)
+
+    await make_manager(
+        {101: make_version(url, file_name="x.zip")}, metadata_writer=KeepingWriter()
+    ).download_from_civitai(model_version_id=101, save_dir=str(tmp_path))
+
+    first, second = saved
+    first["civitai"]["model"]["tags"].append("only mine")
+    assert second["civitai"]["model"]["tags"] == ["Style", "Anime"]

@@ -58,6 +58,21 @@ async def test_at_most_five_transfers_run_and_the_rest_wait(http_server, make_ma
     assert await settled() == ["downloading"] * 5 + ["waiting"] * 2
     assert http_server.in_flight == 5
     assert len(http_server.requests) == 5
+    waiting = [d for d in (await manager.get_active_downloads())["downloads"] if d["status"] == "waiting"]
+    assert waiting == [
+        {
+            "download_id": f"d{n}",
+            "model_id": None,
+            "model_version_id": 100 + n,
+            "progress": 0,
+            "status": "waiting",
+            "error": None,
+            "bytes_downloaded": 0,
+            "total_bytes": None,
+            "bytes_per_second": 0.0,
+        }
+        for n in (5, 6)
+    ]
 
     gate.set()
     results = await asyncio.gather(*tasks)
@@ -87,7 +102,7 @@ def pausing_callback(manager, download_id, at_bytes, paused: asyncio.Event):
 async def start_paused_download(http_server, make_manager, clock, tmp_path, images=None):
     clock.step = 1.0
     rest = asyncio.Event()
-    url = http_server.route("/m", Serve(BODY, split=(256, rest)), Serve(BODY))
+    url = http_server.route("/m", Serve(BODY, split=(512, rest)), Serve(BODY))
     manager = make_manager({101: make_version(url, images=images)})
     paused = asyncio.Event()
     task = asyncio.create_task(
@@ -95,7 +110,7 @@ async def start_paused_download(http_server, make_manager, clock, tmp_path, imag
             model_version_id=101,
             save_dir=str(tmp_path),
             download_id="d",
-            progress_callback=pausing_callback(manager, "d", 256, paused),
+            progress_callback=pausing_callback(manager, "d", 512, paused),
         )
     )
     await paused.wait()
@@ -112,10 +127,11 @@ async def test_pause_stops_reading_and_resume_continues_with_the_exact_bytes(
         await asyncio.sleep(0)
 
     part = tmp_path / "cute_style.safetensors.part"
-    assert part.read_bytes() == BODY[:256]
+    assert part.read_bytes() == BODY[:512]
     assert (await statuses(manager)) == {"d": "paused"}
     [listed] = (await manager.get_active_downloads())["downloads"]
-    assert (listed["bytes_downloaded"], listed["bytes_per_second"]) == (256, 0.0)
+    assert (listed["bytes_downloaded"], listed["bytes_per_second"]) == (512, 0.0)
+    assert manager._active_downloads["d"]["last_progress_timestamp"] is not None
     assert await manager.pause_download("d") == {"success": False, "error": "Download is already paused"}
 
     assert await manager.resume_download("d") == {"success": True, "message": "Download resumed successfully"}
@@ -141,7 +157,7 @@ async def test_resume_after_a_long_pause_reconnects_with_range(
 
     assert await task == {"success": True, "download_id": "d"}
     assert (tmp_path / "cute_style.safetensors").read_bytes() == BODY
-    assert http_server.ranges("/m") == ([None, "bytes=256-"] if reconnects else [None])
+    assert http_server.ranges("/m") == ([None, "bytes=512-"] if reconnects else [None])
     assert sleeps.delays == ([2.0] if reconnects else [])
 
 
@@ -205,7 +221,7 @@ async def test_skip_keeps_partial_files_and_a_new_request_resumes(http_server, m
     assert result == {"success": True, "message": "Download skipped successfully"}
     assert await task == {"success": True, "cancelled": True, "download_id": "d"}
     assert sorted(os.listdir(tmp_path)) == ["cute_style.png", "cute_style.safetensors.part"]
-    assert (tmp_path / "cute_style.safetensors.part").read_bytes() == BODY[:256]
+    assert (tmp_path / "cute_style.safetensors.part").read_bytes() == BODY[:512]
     assert await manager.get_active_downloads() == {"downloads": []}
     assert await manager.skip_download("d") == {"success": False, "error": "Download task not found"}
 
@@ -215,7 +231,7 @@ async def test_skip_keeps_partial_files_and_a_new_request_resumes(http_server, m
 
     assert again == {"success": True, "download_id": "d2"}
     assert (tmp_path / "cute_style.safetensors").read_bytes() == BODY
-    assert http_server.ranges("/m") == [None, "bytes=256-"]
+    assert http_server.ranges("/m") == [None, "bytes=512-"]
 
 
 async def test_pause_before_the_transfer_starts(http_server, make_manager, tmp_path):
@@ -401,3 +417,169 @@ async def test_cancel_gives_up_on_an_undeletable_path_after_five_attempts(
     assert part.is_dir()
     assert f"Could not delete {part}" in caplog.text
     await task
+
+
+class BlockingWriter:
+    """A metadata writer that hangs, and keeps hanging once after being cancelled."""
+
+    def __init__(self) -> None:
+        self.entered = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def save_metadata(self, file_path, entry):
+        self.entered.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            await self.release.wait()
+            raise
+
+
+def _zip_bytes():
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as bundle:
+        bundle.writestr("a.safetensors", b"A")
+        bundle.writestr("b.safetensors", b"B")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("archive", [False, True], ids=["model", "zip"])
+async def test_cancel_after_the_transfer_removes_the_model_files(
+    http_server, make_manager, clock, tmp_path, archive
+):
+    clock.step = 1.0
+    url = http_server.route("/m", Serve(_zip_bytes() if archive else BODY))
+    image = http_server.route("/p.png", Serve(PNG))
+    version = make_version(
+        url, file_name="bundle.zip" if archive else "cute_style.safetensors", images=[{"url": image}]
+    )
+    writer = BlockingWriter()
+    manager = make_manager({101: version}, metadata_writer=writer)
+    (tmp_path / "bundle.zip.aria2").write_bytes(b"")
+    (tmp_path / "cute_style.safetensors.aria2").write_bytes(b"")
+    task = asyncio.create_task(
+        manager.download_from_civitai(model_version_id=101, save_dir=str(tmp_path), download_id="d")
+    )
+    await writer.entered.wait()
+    expected = (
+        ["a.png", "a.safetensors", "b.png", "b.safetensors"]
+        if archive
+        else ["cute_style.png", "cute_style.safetensors"]
+    )
+    assert sorted(p for p in os.listdir(tmp_path) if not p.endswith(".aria2")) == expected
+
+    cancelling = asyncio.create_task(manager.cancel_download("d"))
+    await until(lambda: manager._active_downloads["d"]["status"] == "cancelling")
+    [listed] = (await manager.get_active_downloads())["downloads"]
+    assert listed["status"] == "cancelling"
+    writer.release.set()
+
+    assert await cancelling == {"success": True, "message": "Download cancelled successfully"}
+    assert await task == {"success": True, "cancelled": True, "download_id": "d"}
+    remaining = ["cute_style.safetensors.aria2"] if archive else ["bundle.zip.aria2"]
+    assert os.listdir(tmp_path) == remaining
+
+
+async def test_cancel_does_not_wait_forever_for_a_stuck_task(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    writer = BlockingWriter()
+    manager = make_manager({101: make_version(url)}, metadata_writer=writer, cancel_wait=0.01)
+    task = asyncio.create_task(
+        manager.download_from_civitai(model_version_id=101, save_dir=str(tmp_path), download_id="d")
+    )
+    await writer.entered.wait()
+
+    assert await manager.cancel_download("d") == {
+        "success": True,
+        "message": "Download cancelled successfully",
+    }
+
+    assert not task.done()
+    assert (manager._download_tasks, manager._pause_events) == ({}, {})
+    assert (await statuses(manager)) == {"d": "cancelled"}
+    assert os.listdir(tmp_path) == []
+    writer.release.set()
+    assert await task == {"success": True, "cancelled": True, "download_id": "d"}
+
+
+async def test_skip_does_not_wait_forever_for_a_stuck_task(http_server, make_manager, tmp_path):
+    url = http_server.route("/m", Serve(BODY))
+    writer = BlockingWriter()
+    manager = make_manager({101: make_version(url)}, metadata_writer=writer, cancel_wait=0.01)
+    task = asyncio.create_task(
+        manager.download_from_civitai(model_version_id=101, save_dir=str(tmp_path), download_id="d")
+    )
+    await writer.entered.wait()
+
+    assert await manager.skip_download("d") == {"success": True, "message": "Download skipped successfully"}
+
+    assert (manager._active_downloads, manager._download_tasks, manager._pause_events) == ({}, {}, {})
+    writer.release.set()
+    await task
+
+
+async def test_two_skips_of_the_same_download_both_succeed(http_server, make_manager, tmp_path):
+    gate = asyncio.Event()
+    url = http_server.route("/m", Serve(BODY, gate=gate))
+    manager = make_manager({101: make_version(url)})
+    task = asyncio.create_task(
+        manager.download_from_civitai(model_version_id=101, save_dir=str(tmp_path), download_id="d")
+    )
+    await http_server.wait_for_requests(1)
+
+    results = await asyncio.gather(manager.skip_download("d"), manager.skip_download("d"))
+
+    assert results == [{"success": True, "message": "Download skipped successfully"}] * 2
+    assert await task == {"success": True, "cancelled": True, "download_id": "d"}
+
+
+async def test_the_record_follows_the_transfer_speed(http_server, make_manager, clock, tmp_path):
+    clock.step = 1.0
+    url = http_server.route("/m", Serve(BODY))
+    manager = make_manager({101: make_version(url)})
+    seen = []
+
+    def on_progress(progress, snapshot=None):
+        if snapshot is not None:
+            record = manager._active_downloads["d"]
+            seen.append((record["bytes_per_second"], snapshot.bytes_per_second))
+
+    await manager.download_from_civitai(
+        model_version_id=101, save_dir=str(tmp_path), download_id="d", progress_callback=on_progress
+    )
+
+    assert [ours for ours, theirs in seen] == [theirs for ours, theirs in seen]
+    assert any(ours > 0 for ours, _ in seen)
+
+
+@pytest.mark.parametrize(("idle", "reconnects"), [(99.0, False), (100.0, True)])
+async def test_reconnect_threshold_follows_the_configured_stall_timeout(
+    http_server, make_manager, make_downloader, clock, sleeps, tmp_path, idle, reconnects
+):
+    clock.step = 1.0
+    rest = asyncio.Event()
+    url = http_server.route("/m", Serve(BODY, split=(512, rest)), Serve(BODY))
+    downloader = make_downloader({"download_stall_timeout_seconds": 200}, chunk_size=256)
+    manager = make_manager({101: make_version(url)}, downloader=downloader)
+    paused = asyncio.Event()
+    task = asyncio.create_task(
+        manager.download_from_civitai(
+            model_version_id=101,
+            save_dir=str(tmp_path),
+            download_id="d",
+            progress_callback=pausing_callback(manager, "d", 512, paused),
+        )
+    )
+    await paused.wait()
+    clock.step = 0.0
+    clock.advance(idle - 1.0)
+
+    await manager.resume_download("d")
+    if not reconnects:
+        rest.set()
+
+    assert (await task)["success"] is True
+    assert http_server.ranges("/m") == ([None, "bytes=512-"] if reconnects else [None])

@@ -202,5 +202,5 @@ async def test_sidecar_is_written_atomically_as_json(http_server, make_manager, 
 
     text = (tmp_path / "cute_style.metadata.json").read_text()
     assert json.loads(text)["file_name"] == "cute_style"
-    assert text.startswith('{\n  "file_name"')
+    assert text.startswith('{\n  "model_name": "Cute Style",\n  "sha256"')
     assert [p for p in os.listdir(tmp_path) if p.endswith(".tmp")] == []

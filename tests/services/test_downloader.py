@@ -74,14 +74,16 @@ async def test_206_without_content_range_uses_content_length_plus_offset(
     http_server, make_downloader, tmp_path
 ):
     url = http_server.route("/m.bin", Serve(BODY, omit_content_range=True))
-    (tmp_path / "m.bin.part").write_bytes(BODY[:10])
+    (tmp_path / "m.bin.part").write_bytes(BODY[:12])
     reports = []
+    downloader = make_downloader(clock=FakeClock(step=1.0), chunk_size=506)
 
-    ok, _ = await make_downloader().download_file(url, tmp_path / "m.bin", lambda p, s: reports.append(s))
+    ok, _ = await downloader.download_file(url, tmp_path / "m.bin", lambda p, s: reports.append(s))
 
     assert ok
     assert (tmp_path / "m.bin").read_bytes() == BODY
-    assert reports[-1].total_bytes == len(BODY)
+    assert [(r.bytes_downloaded, r.total_bytes) for r in reports] == [(518, 1024), (1024, 1024), (1024, 1024)]
+    assert len(http_server.requests) == 1
 
 
 async def test_206_total_comes_from_content_range(http_server, make_downloader, tmp_path):
@@ -246,15 +248,17 @@ async def test_existing_target_is_replaced_on_finalise(http_server, make_downloa
         ({"civitai_api_key": "k-123"}, False, {}),
         ({"civitai_api_key": ""}, True, {}),
         ({}, True, {}),
+        ({"civitai_api_key": "k-123"}, None, {}),
     ],
-    ids=["key-and-auth", "key-no-auth", "empty-key", "no-key"],
+    ids=["key-and-auth", "key-no-auth", "empty-key", "no-key", "key-default"],
 )
 async def test_auth_headers_only_with_use_auth_and_a_key(
     http_server, make_downloader, tmp_path, settings, use_auth, expected
 ):
     url = http_server.route("/m.bin", Serve(BODY))
 
-    await make_downloader(settings).download_file(url, tmp_path / "m.bin", use_auth=use_auth)
+    auth = {} if use_auth is None else {"use_auth": use_auth}
+    await make_downloader(settings).download_file(url, tmp_path / "m.bin", **auth)
 
     [request] = http_server.requests
     sent = {k: request.headers[k] for k in ("Authorization", "Content-Type") if k in request.headers}
@@ -901,7 +905,12 @@ async def test_make_request_status_messages(http_server, make_downloader, status
 
 @pytest.mark.parametrize(
     ("headers", "retry_after"),
-    [({"Retry-After": "12"}, 12.0), ({}, None), ({"Retry-After": "Tue, 14 Nov 2023 22:14:00"}, None)],
+    [
+        ({"Retry-After": "12"}, 12.0),
+        ({}, None),
+        ({"Retry-After": "Tue, 14 Nov 2023 22:14:00"}, None),
+        ({"Retry-After": "Tue, 14 Nov 2023 22:15:20 GMT"}, 120.0),
+    ],
 )
 async def test_make_request_rate_limit_is_a_rate_limit_error(
     http_server, make_downloader, headers, retry_after
@@ -1078,3 +1087,106 @@ async def test_each_chunk_marks_progress_on_the_control(http_server, make_downlo
 
     assert ok
     assert control.last_progress_timestamp == 503.0
+
+
+# -- one-byte boundaries ------------------------------------------------------------------------
+
+
+async def test_one_byte_part_is_resumed(http_server, make_downloader, tmp_path):
+    url = http_server.route("/m.bin", Serve(BODY))
+    (tmp_path / "m.bin.part").write_bytes(b"\xff")
+
+    assert (await make_downloader().download_file(url, tmp_path / "m.bin"))[0]
+
+    assert http_server.ranges("/m.bin") == ["bytes=1-"]
+    assert (tmp_path / "m.bin").read_bytes() == b"\xff" + BODY[1:]
+
+
+async def test_one_byte_part_with_a_server_ignoring_range(http_server, make_downloader, tmp_path):
+    url = http_server.route("/m.bin", Serve(BODY, honour_range=False))
+    (tmp_path / "m.bin.part").write_bytes(b"\xff")
+
+    assert (await make_downloader().download_file(url, tmp_path / "m.bin"))[0]
+
+    assert (tmp_path / "m.bin").read_bytes() == BODY
+    assert len(http_server.requests) == 1
+
+
+async def test_complete_one_byte_part_answered_416(http_server, make_downloader, tmp_path):
+    url = http_server.route("/m.bin", Serve(b"z"))
+    http_server.route("/m.bin", Serve(b"z"), method="HEAD")
+    (tmp_path / "m.bin.part").write_bytes(b"z")
+
+    assert await make_downloader().download_file(url, tmp_path / "m.bin") == (True, str(tmp_path / "m.bin"))
+    assert (tmp_path / "m.bin").read_bytes() == b"z"
+
+
+async def test_one_byte_file(http_server, make_downloader, tmp_path):
+    url = http_server.route("/m.bin", Serve(b"z"))
+
+    assert await make_downloader().download_file(url, tmp_path / "m.bin") == (True, str(tmp_path / "m.bin"))
+    assert (tmp_path / "m.bin").read_bytes() == b"z"
+
+
+# -- redirects that come back -------------------------------------------------------------------
+
+
+async def test_redirect_back_to_a_tried_url_is_not_followed_again(http_server, make_downloader, tmp_path):
+    # /a redirects to /b, which ignores Range, so /b is asked directly; /b then redirects via /c
+    # back to itself and ignores Range again: it was tried, so the download restarts from zero.
+    http_server.route("/a", Redirect("/b"))
+    http_server.route("/b", Serve(BODY, honour_range=False), Redirect("/c"), Serve(BODY, honour_range=False))
+    http_server.route("/c", Redirect("/b"))
+    (tmp_path / "m.bin.part").write_bytes(b"\xff" * 10)
+
+    assert (await make_downloader().download_file(http_server.url("/a"), tmp_path / "m.bin"))[0]
+
+    assert (tmp_path / "m.bin").read_bytes() == BODY
+    assert [r.path for r in http_server.requests] == ["/a", "/b", "/b", "/c", "/b"]
+
+
+async def test_redirect_to_the_starting_url_is_not_followed_again(http_server, make_downloader, tmp_path):
+    http_server.route("/a", Redirect("/b"), Serve(BODY, honour_range=False))
+    http_server.route("/b", Redirect("/a"))
+    (tmp_path / "m.bin.part").write_bytes(b"\xff" * 10)
+
+    assert (await make_downloader().download_file(http_server.url("/a"), tmp_path / "m.bin"))[0]
+
+    assert (tmp_path / "m.bin").read_bytes() == BODY
+    assert [r.path for r in http_server.requests] == ["/a", "/b", "/a"]
+
+
+async def test_every_request_goes_through_the_http_proxy(http_server, make_downloader, tmp_path):
+    http_server.route("/m.bin", Status(416), Serve(BODY))
+    http_server.route("/m.bin", Serve(BODY), method="HEAD")
+    http_server.route("/api", Serve(b'{"a": 1}'))
+    port = http_server.url("/").split(":")[2].rstrip("/")
+    downloader = make_downloader({"proxy_enabled": True, "proxy_host": "127.0.0.1", "proxy_port": port})
+    (tmp_path / "m.bin.part").write_bytes(BODY)
+
+    assert (await downloader.download_file("http://models.invalid/m.bin", tmp_path / "m.bin"))[0]
+    assert (await downloader.download_to_memory("http://models.invalid/api"))[1] == b'{"a": 1}'
+    assert (await downloader.get_response_headers("http://models.invalid/m.bin"))[0] is True
+    assert await downloader.make_request("GET", "http://models.invalid/api") == (True, {"a": 1})
+
+    assert [(r.method, r.headers["Host"]) for r in http_server.requests] == [
+        ("GET", "models.invalid"),
+        ("HEAD", "models.invalid"),
+        ("GET", "models.invalid"),
+        ("HEAD", "models.invalid"),
+        ("GET", "models.invalid"),
+    ]
+    # The HEAD that checks a complete part carries the same headers as the download.
+    assert http_server.requests[1].headers["User-Agent"] == USER_AGENT
+
+
+async def test_small_requests_do_not_authenticate_by_default(http_server, make_downloader):
+    url = http_server.route("/x", Serve(b"{}"))
+    http_server.route("/x", Serve(b"{}"), method="HEAD")
+    downloader = make_downloader({"civitai_api_key": "k"})
+
+    await downloader.get_response_headers(url)
+    await downloader.make_request("GET", url)
+    await downloader.download_to_memory(url)
+
+    assert [r.headers.get("Authorization") for r in http_server.requests] == [None, None, None]

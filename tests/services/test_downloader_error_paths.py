@@ -5,6 +5,7 @@ Backoff is asserted through the injected sleep; files on disk are checked after 
 
 from __future__ import annotations
 
+import asyncio
 import os
 
 import aiohttp
@@ -373,19 +374,52 @@ async def test_session_creation_failure_on_first_use(make_downloader, tmp_path):
     assert result == (False, "no session today")
 
 
-async def test_ssl_verification_failure_is_retried(make_downloader, tmp_path, sleeps, caplog):
-    # A plain-HTTP port spoken to over TLS fails the handshake; no certificate check is reached,
-    # so this pins that TLS-level errors are network errors and retried like the others.
-    import socket
+async def test_reconnect_requests_that_exhaust_retries_say_so(http_server, make_downloader, tmp_path, sleeps):
+    url = http_server.route("/m.bin", Serve(BODY))
+    control = DownloadStreamControl(stall_timeout=60)
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    def reconnect_every_time(percent, snapshot):
+        control.request_reconnect()
 
-    ok, message = await make_downloader(env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "1"}).download_file(
-        f"https://127.0.0.1:{port}/m.bin", tmp_path / "m.bin"
+    from tests.fakes import FakeClock
+
+    downloader = make_downloader(
+        env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "0"}, clock=FakeClock(step=1.0), chunk_size=256
+    )
+    result = await downloader.download_file(
+        url, tmp_path / "m.bin", reconnect_every_time, pause_event=control
     )
 
+    assert result == (False, "Network error after 1 attempts: Reconnect requested after resume")
+    assert (tmp_path / "m.bin.part").read_bytes() == BODY[:256]
+
+
+async def test_rejected_certificate_is_logged_and_retried(make_downloader, tmp_path, sleeps, caplog):
+    # A TLS server whose self-signed certificate the client does not trust.
+    import ssl
+    from pathlib import Path
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(Path(__file__).parents[1] / "data" / "selfsigned.pem")
+
+    async def hang_up(reader, writer):
+        writer.close()
+
+    server = await asyncio.start_server(hang_up, "127.0.0.1", 0, ssl=context)
+    port = server.sockets[0].getsockname()[1]
+    url = f"https://127.0.0.1:{port}/m.bin"
+    try:
+        ok, message = await make_downloader(env={"COMFYUI_DOWNLOAD_MAX_RETRIES": "1"}).download_file(
+            url, tmp_path / "m.bin"
+        )
+    finally:
+        server.close()
+        await server.wait_closed()
+
     assert not ok
-    assert message.startswith("Network error after 2 attempts: Cannot connect to host 127.0.0.1:")
+    assert message.startswith(
+        f"Network error after 2 attempts: Cannot connect to host 127.0.0.1:{port} ssl:True"
+    )
+    assert "CERTIFICATE_VERIFY_FAILED" in message
     assert sleeps.delays == [2.0]
+    assert caplog.text.count(f"TLS certificate rejected: {url}") == 2
