@@ -25,6 +25,28 @@ class Verdict:
     def passed(self) -> bool:
         return self.exit_code == ExitCode.PASSED
 
+    @classmethod
+    def of(
+        cls,
+        failures: list[str],
+        overall: Counts,
+        targets: dict[str, Counts] | None = None,
+        fail_under: float | None = None,
+    ) -> Verdict:
+        """Failed when any floor was missed, passed otherwise."""
+        return cls(
+            exit_code=ExitCode.FAILED if failures else ExitCode.PASSED,
+            overall=overall,
+            targets=targets or {},
+            failures=failures,
+            fail_under=fail_under,
+        )
+
+
+def under_floor(counts: Counts, floor: float | None) -> bool:
+    """True when a floor is set and the score is under it; no score (nothing judged) misses no floor."""
+    return floor is not None and counts.score is not None and counts.score < floor
+
 
 def judge(result: RunResult, fail_under: float | None = None) -> Verdict:
     """Apply the overall floor (`fail_under` overrides the configured one) and each target's floor."""
@@ -32,18 +54,12 @@ def judge(result: RunResult, fail_under: float | None = None) -> Verdict:
     overall = result.counts()
     targets = {name: Counts.of(mutants) for name, mutants in sorted(result.by_target().items())}
     failures: list[str] = []
-    if floor is not None and overall.score is not None and overall.score < floor:
+    if under_floor(overall, floor):
         failures.append(f"score {overall.score:.1f}% is under the floor of {floor:g}%")
     for name, counts in targets.items():
         target_floor = result.target_floors.get(name)
-        if target_floor is not None and counts.score is not None and counts.score < target_floor:
+        if under_floor(counts, target_floor):
             failures.append(
                 f"target {name}: score {counts.score:.1f}% is under its floor of {target_floor:g}%"
             )
-    return Verdict(
-        exit_code=ExitCode.FAILED if failures else ExitCode.PASSED,
-        overall=overall,
-        targets=targets,
-        failures=failures,
-        fail_under=floor,
-    )
+    return Verdict.of(failures, overall, targets, floor)

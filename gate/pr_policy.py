@@ -5,9 +5,8 @@ Fails when survivors exceed `[tool.gate.pr] max_new_survivors`, or the score is 
 
 from __future__ import annotations
 
-from gate.exit_code import ExitCode
 from gate.model import RunResult, Status
-from gate.policy import Verdict
+from gate.policy import Verdict, under_floor
 
 # Counted against max_new_survivors: what no test detected. Accepted mutants have their own status and
 # flaky ones (killed when re-run alone) are detections, so neither counts.
@@ -26,13 +25,8 @@ def judge_changed_lines(
             f"{len(survivors)} surviving mutant{'s' if len(survivors) != 1 else ''} on the changed lines, "
             f"at most {max_new_survivors} allowed (`[tool.gate.pr] max_new_survivors`)"
         )
-    if fail_under is not None and counts.score is not None and counts.score < fail_under:
+    if under_floor(counts, fail_under):
         failures.append(
             f"score on the changed lines {counts.score:.1f}% is under the floor of {fail_under:g}%"
         )
-    return Verdict(
-        exit_code=ExitCode.FAILED if failures else ExitCode.PASSED,
-        overall=counts,
-        failures=failures,
-        fail_under=fail_under,
-    )
+    return Verdict.of(failures, counts, fail_under=fail_under)

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from gate import pipeline, selection
-from gate.commands.common import emit, exit_with, format_options, project_config, run_options, warn, warn_run
-from gate.progress import ProgressReporter
+from gate import selection
+from gate.commands.common import conclude, execute, format_options, project_config, run_options, warn
 
 
 @click.command("check")
@@ -41,11 +40,7 @@ def check_command(
     config = project_config()
     warn(config, quiet)
     chosen = selection.for_module(config, module)
-    with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
-        execution = pipeline.execute(
-            config, chosen, fail_under=fail_under, max_children=max_children, on_progress=progress.update
-        )
-    pipeline.publish(config, execution.result)
-    warn_run(config, execution.warnings, quiet)
-    emit(execution.result, execution.verdict, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
-    exit_with(execution.verdict)
+    execution = execute(
+        config, chosen, fail_under=fail_under, max_children=max_children, no_progress=no_progress, quiet=quiet
+    )
+    conclude(config, execution, fmt=fmt, output=output, as_json=as_json, quiet=quiet)

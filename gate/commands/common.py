@@ -13,37 +13,48 @@ from typing import Any
 
 import click
 
+from gate import pipeline
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig, load_config
-from gate.exit_code import ExitCode
+from gate.exit_code import ExitCode, GateError
 from gate.model import RunResult
 from gate.policy import Verdict
+from gate.progress import ProgressReporter
 from gate.report import FORMATS, render
+from gate.selection import Selection
 from gate.sources import render_inputs
 
 F = Callable[..., Any]
 
 
-def format_options(func: F) -> F:
-    func = click.option(
-        "--json", "as_json", is_flag=True, help="Same as -f json, to stdout (or to --output)."
-    )(func)
-    func = click.option(
-        "--output",
-        "-o",
-        type=click.Path(dir_okay=False, path_type=Path),
-        help="Write the report to this file (atomically) instead of stdout.",
-    )(func)
-    func = click.option(
-        "--format",
-        "-f",
-        "fmt",
-        type=click.Choice(list(FORMATS)),
-        default="text",
-        show_default=True,
-        help="Report format.",
-    )(func)
-    return func
+def format_options_for(default: str) -> Callable[[F], F]:
+    """``-f/-o/--json`` with ``default`` as the format (the PR comment's is markdown)."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--json", "as_json", is_flag=True, help="Same as -f json, to stdout (or to --output)."
+        )(func)
+        func = click.option(
+            "--output",
+            "-o",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the report to this file (atomically) instead of stdout.",
+        )(func)
+        func = click.option(
+            "--format",
+            "-f",
+            "fmt",
+            type=click.Choice(list(FORMATS)),
+            default=default,
+            show_default=True,
+            help="Report format.",
+        )(func)
+        return func
+
+    return decorate
+
+
+format_options = format_options_for("text")
 
 
 def run_options(func: F) -> F:
@@ -118,6 +129,44 @@ def emit(
             click.echo(f"gate: report written to {output}", err=True)
     elif not quiet:
         click.echo(text, nl=False)
+
+
+def execute(
+    config: GateConfig,
+    chosen: Selection,
+    *,
+    fail_under: float | None,
+    max_children: int | None,
+    no_progress: bool,
+    quiet: bool,
+) -> pipeline.Execution:
+    """Test the chosen mutants, showing progress unless --quiet or --no-progress."""
+    with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
+        return pipeline.execute(
+            config, chosen, fail_under=fail_under, max_children=max_children, on_progress=progress.update
+        )
+
+
+def conclude(
+    config: GateConfig,
+    execution: pipeline.Execution,
+    *,
+    fmt: str,
+    output: Path | None,
+    as_json: bool,
+    quiet: bool,
+    pending: GateError | None = None,
+) -> None:
+    """Keep the result, show the run's warnings and the report, then exit as the verdict says.
+
+    ``pending`` is an error that must not cost the user the report: it is raised after it.
+    """
+    pipeline.publish(config, execution.result)
+    warn_run(config, execution.warnings, quiet)
+    emit(execution.result, execution.verdict, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
+    if pending is not None:
+        raise pending
+    exit_with(execution.verdict)
 
 
 def exit_with(verdict: Verdict) -> None:

@@ -12,14 +12,13 @@ import click
 
 from gate.annotation import annotations, in_github_actions
 from gate.atomic import write_text_atomic
-from gate.commands.common import emit, exit_with, project_config, warn, warn_run
+from gate.commands.common import emit, exit_with, format_options_for, project_config, warn, warn_run
 from gate.exit_code import ConfigError
 from gate.github import GitHubClient, api_url_from, fork_notice, resolve_pull_request
 from gate.in_diff import run_in_diff
 from gate.pipeline import publish
 from gate.pr_policy import judge_changed_lines
 from gate.progress import ProgressReporter
-from gate.report import FORMATS
 from gate.report.markdown import render_markdown
 
 COMMENT_FILE = Path(".gate") / "pr-comment.md"
@@ -46,19 +45,7 @@ def default_report_url(env: dict[str, str] | os._Environ[str]) -> str | None:
 @click.option(
     "--report-url", metavar="URL", help="Link to the full report (default in Actions: the run page)."
 )
-@click.option(
-    "--format",
-    "-f",
-    "fmt",
-    type=click.Choice(list(FORMATS)),
-    default="markdown",
-    show_default=True,
-    help="Report format on stdout or --output.",
-)
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
-)
-@click.option("--json", "as_json", is_flag=True, help="Same as -f json.")
+@format_options_for("markdown")
 @click.option(
     "--comment-file",
     type=click.Path(dir_okay=False, path_type=Path),

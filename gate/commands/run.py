@@ -9,10 +9,9 @@ from pathlib import Path
 
 import click
 
-from gate import pipeline, selection
-from gate.commands.common import emit, exit_with, format_options, project_config, run_options, warn, warn_run
+from gate import selection
+from gate.commands.common import conclude, emit, execute, format_options, project_config, run_options, warn
 from gate.history import record_run
-from gate.progress import ProgressReporter
 from gate.shard import Shard
 from gate.shard import select as select_shard
 
@@ -65,10 +64,9 @@ def run_command(
     if shard is not None:
         base = chosen
         chosen, shard_plan = select_shard(config, base, shard)
-    with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
-        execution = pipeline.execute(
-            config, chosen, fail_under=fail_under, max_children=max_children, on_progress=progress.update
-        )
+    execution = execute(
+        config, chosen, fail_under=fail_under, max_children=max_children, no_progress=no_progress, quiet=quiet
+    )
     result = execution.result
     if shard_plan is not None:
         # The shard's report goes to -o only: .gate/results.json stays the last complete result, from
@@ -77,9 +75,4 @@ def run_command(
         emit(result, None, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
         return
     history_error = record_run(config.root, result)
-    pipeline.publish(config, result)
-    warn_run(config, execution.warnings, quiet)
-    emit(result, execution.verdict, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
-    if history_error is not None:
-        raise history_error
-    exit_with(execution.verdict)
+    conclude(config, execution, fmt=fmt, output=output, as_json=as_json, quiet=quiet, pending=history_error)

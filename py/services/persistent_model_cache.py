@@ -6,20 +6,15 @@ A save writes only the difference with what is stored, so saving unchanged data 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sqlite3
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-from py.services.sqlite_database import Column, SqliteDatabase, ensure_table, table_columns
-from py.utils.cache_paths import DEFAULT_LIBRARY, CachePaths, CacheType, default_settings_dir
+from py.services.sqlite_database import DISABLE_ENV as DISABLE_ENV  # where callers have always found it
+from py.services.sqlite_database import Column, LibraryCache, ensure_table, table_columns
+from py.utils.cache_paths import CacheType
 
-logger = logging.getLogger(__name__)
-
-DISABLE_ENV = "LORA_MANAGER_DISABLE_PERSISTENT_CACHE"
 DB_PATH_ENV = "LORA_MANAGER_CACHE_DB"
 
 
@@ -233,75 +228,23 @@ def _pairs(index: Mapping[str, Any] | None) -> set[tuple[str, str]]:
     return pairs
 
 
-class PersistentModelCache:
+class PersistentModelCache(LibraryCache):
     """SQLite copy of the model caches of one library, one partition per model type."""
 
-    _instances: ClassVar[dict[str, PersistentModelCache]] = {}
-    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def __init__(
-        self,
-        library_name: str = DEFAULT_LIBRARY,
-        db_path: str | os.PathLike[str] | None = None,
-        *,
-        environ: Mapping[str, str] | None = None,
-        cache_paths: CachePaths | None = None,
-    ) -> None:
-        env = os.environ if environ is None else environ
-        self.library_name = library_name or DEFAULT_LIBRARY
-        self.enabled = env.get(DISABLE_ENV) != "1"
-        self._db: SqliteDatabase | None = None
-        if self.enabled:
-            paths = cache_paths or CachePaths(default_settings_dir(env))
-            path = db_path or paths.database_path(CacheType.MODEL, self.library_name, env.get(DB_PATH_ENV))
-            self._db = SqliteDatabase(path, _init_schema)
-
-    @classmethod
-    def get_default(cls, library_name: str | None = None, **kwargs: Any) -> PersistentModelCache:
-        """The shared instance of a library (created on first use, once even under threads)."""
-        name = library_name or DEFAULT_LIBRARY
-        with cls._instances_lock:
-            if name not in cls._instances:
-                cls._instances[name] = cls(name, **kwargs)
-            return cls._instances[name]
-
-    @classmethod
-    def clear_instances(cls) -> None:
-        with cls._instances_lock:
-            cls._instances.clear()
-
-    @property
-    def db_path(self) -> str | None:
-        return None if self._db is None else self._db.path
-
-    @property
-    def last_changes(self) -> int:
-        """Rows inserted, updated or deleted by the last successful write."""
-        return 0 if self._db is None else self._db.last_changes
+    cache_type = CacheType.MODEL
+    db_path_env = DB_PATH_ENV
+    init_schema = staticmethod(_init_schema)
+    label = "model cache"
 
     # -- reading ---------------------------------------------------------------
 
     def load_cache(self, model_type: str) -> PersistedCacheData | None:
         """What was saved for ``model_type``; None when nothing was, or the file cannot be read."""
-        if self._db is None or not self._db.exists():
-            return None
-        try:
-            with self._db.reading() as conn:
-                return _load(conn, model_type)
-        except sqlite3.Error as exc:
-            logger.warning("Could not load model cache %s: %s", self._db.path, exc)
-            return None
+        return self._read(lambda conn: _load(conn, model_type), None, "load")
 
     def get_models_missing_autov3(self, model_type: str) -> list[str]:
         """Files hashed with sha256 whose autov3 was never computed."""
-        if self._db is None or not self._db.exists():
-            return []
-        try:
-            with self._db.reading() as conn:
-                return [row[0] for row in conn.execute(_MISSING_AUTOV3, (model_type,))]
-        except sqlite3.Error as exc:
-            logger.warning("Could not read model cache %s: %s", self._db.path, exc)
-            return []
+        return self._read(lambda conn: [row[0] for row in conn.execute(_MISSING_AUTOV3, (model_type,))], [])
 
     # -- writing ---------------------------------------------------------------
 
@@ -357,15 +300,6 @@ class PersistentModelCache:
 
         return self._write(work)
 
-    def _write(self, work: Any) -> bool:
-        assert self._db is not None
-        try:
-            self._db.write(work)
-        except (sqlite3.Error, OSError) as exc:
-            logger.error("Could not save model cache %s: %s", self._db.path, exc)
-            return False
-        return True
-
 
 def _index_key(table: SetTable, value: str) -> str:
     return value.lower() if table.lowercase_key else value
@@ -410,7 +344,6 @@ def _sync_set(conn: sqlite3.Connection, table: SetTable, model_type: str, wanted
 
 
 def _load(conn: sqlite3.Connection, model_type: str) -> PersistedCacheData | None:
-    conn.row_factory = sqlite3.Row
     # An older file may lack columns: read those it has, the rest take their defaults.
     available = set(table_columns(conn, _MODELS))
     names = ", ".join(name for name in _COLUMN_NAMES if name in available)

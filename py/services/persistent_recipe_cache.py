@@ -6,19 +6,14 @@ Each row remembers the mtime and size of the recipe's JSON file, so a rescan can
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sqlite3
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
-from py.services.persistent_model_cache import DISABLE_ENV
-from py.services.sqlite_database import Column, SqliteDatabase, ensure_table
-from py.utils.cache_paths import DEFAULT_LIBRARY, CachePaths, CacheType, default_settings_dir
-
-logger = logging.getLogger(__name__)
+from py.services.sqlite_database import Column, LibraryCache, ensure_table
+from py.utils.cache_paths import CacheType
 
 DB_PATH_ENV = "LORA_MANAGER_RECIPE_CACHE_DB"
 
@@ -140,62 +135,15 @@ def recipe_from_row(row: Mapping[str, Any]) -> dict[str, Any]:
     return recipe
 
 
-class PersistentRecipeCache:
+class PersistentRecipeCache(LibraryCache):
     """SQLite copy of one library's recipes and its image-id map."""
 
-    _instances: ClassVar[dict[str, PersistentRecipeCache]] = {}
-    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
-
-    def __init__(
-        self,
-        library_name: str = DEFAULT_LIBRARY,
-        db_path: str | os.PathLike[str] | None = None,
-        *,
-        environ: Mapping[str, str] | None = None,
-        cache_paths: CachePaths | None = None,
-    ) -> None:
-        env = os.environ if environ is None else environ
-        self.library_name = library_name or DEFAULT_LIBRARY
-        self.enabled = env.get(DISABLE_ENV) != "1"
-        self._db: SqliteDatabase | None = None
-        if self.enabled:
-            paths = cache_paths or CachePaths(default_settings_dir(env))
-            path = db_path or paths.database_path(CacheType.RECIPE, self.library_name, env.get(DB_PATH_ENV))
-            self._db = SqliteDatabase(path, _init_schema)
-
-    @classmethod
-    def get_default(cls, library_name: str | None = None, **kwargs: Any) -> PersistentRecipeCache:
-        name = library_name or DEFAULT_LIBRARY
-        with cls._instances_lock:
-            if name not in cls._instances:
-                cls._instances[name] = cls(name, **kwargs)
-            return cls._instances[name]
-
-    @classmethod
-    def clear_instances(cls) -> None:
-        with cls._instances_lock:
-            cls._instances.clear()
-
-    @property
-    def db_path(self) -> str | None:
-        return None if self._db is None else self._db.path
-
-    @property
-    def last_changes(self) -> int:
-        return 0 if self._db is None else self._db.last_changes
+    cache_type = CacheType.RECIPE
+    db_path_env = DB_PATH_ENV
+    init_schema = staticmethod(_init_schema)
+    label = "recipe cache"
 
     # -- reading ---------------------------------------------------------------
-
-    def _read(self, work: Any, neutral: Any) -> Any:
-        if self._db is None or not self._db.exists():
-            return neutral
-        try:
-            with self._db.reading() as conn:
-                conn.row_factory = sqlite3.Row
-                return work(conn)
-        except sqlite3.Error as exc:
-            logger.warning("Could not read recipe cache %s: %s", self._db.path, exc)
-            return neutral
 
     def load_cache(self) -> PersistedRecipeData | None:
         """The saved recipes, or None when there are none or the file cannot be read."""
@@ -225,16 +173,6 @@ class PersistentRecipeCache:
         return self._read(lambda conn: conn.execute(_COUNT).fetchone()[0], 0)
 
     # -- writing ---------------------------------------------------------------
-
-    def _write(self, work: Any) -> bool:
-        if self._db is None:
-            return False
-        try:
-            self._db.write(work)
-        except (sqlite3.Error, OSError) as exc:
-            logger.error("Could not save recipe cache %s: %s", self._db.path, exc)
-            return False
-        return True
 
     def save_cache(
         self,

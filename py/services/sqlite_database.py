@@ -1,6 +1,7 @@
 """SqliteDatabase: one cache file shared by threads and tasks without "database is locked".
 
 Writers are serialised and take the write lock up front; a corrupt file is moved aside, never deleted.
+LibraryCache holds what every per-library cache on such a file shares: where it lives, one instance a library.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 from urllib.parse import quote
+
+from py.utils.cache_paths import DEFAULT_LIBRARY, CachePaths, CacheType, default_settings_dir
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
 _BEGIN_WRITE = "BEGIN IMMEDIATE"
 _BEGIN_READ = "BEGIN"
 _COMMIT = "COMMIT"
+DISABLE_ENV = "LORA_MANAGER_DISABLE_PERSISTENT_CACHE"
 
 
 @dataclass(frozen=True)
@@ -154,3 +158,91 @@ class SqliteDatabase:
             if os.path.exists(self.path + suffix):
                 os.replace(self.path + suffix, target + suffix)
         return target
+
+
+class LibraryCache:
+    """A cache of one library kept in a SqliteDatabase, or in nothing when the environment disables it.
+
+    A subclass names its ``cache_type``, the variable ``db_path_env`` that may move its file, its
+    ``init_schema`` and the ``label`` its log lines use.
+    """
+
+    cache_type: ClassVar[CacheType]
+    db_path_env: ClassVar[str]
+    init_schema: ClassVar[Callable[[sqlite3.Connection], None]]
+    label: ClassVar[str]
+    # One shared instance per (cache class, library): a model cache and a recipe cache never meet.
+    _instances: ClassVar[dict[tuple[type, str], LibraryCache]] = {}
+    _instances_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(
+        self,
+        library_name: str = DEFAULT_LIBRARY,
+        db_path: str | os.PathLike[str] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+        cache_paths: CachePaths | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        self.library_name = library_name or DEFAULT_LIBRARY
+        self.enabled = env.get(DISABLE_ENV) != "1"
+        self._db: SqliteDatabase | None = None
+        if self.enabled:
+            paths = cache_paths or CachePaths(default_settings_dir(env))
+            path = db_path or paths.database_path(
+                self.cache_type, self.library_name, env.get(self.db_path_env)
+            )
+            self._db = SqliteDatabase(path, type(self).init_schema)
+
+    @classmethod
+    def get_default(cls, library_name: str | None = None, **kwargs: Any) -> Self:
+        """The shared instance of a library (created on first use, once even under threads)."""
+        key = (cls, library_name or DEFAULT_LIBRARY)
+        with cls._instances_lock:
+            if key not in cls._instances:
+                cls._instances[key] = cls(key[1], **kwargs)
+            return cls._instances[key]  # type: ignore[return-value]
+
+    @classmethod
+    def clear_instances(cls) -> None:
+        """Forget the shared instances of this cache class (those of other classes stay)."""
+        with cls._instances_lock:
+            for key in [key for key in cls._instances if key[0] is cls]:
+                del cls._instances[key]
+
+    @property
+    def db_path(self) -> str | None:
+        return None if self._db is None else self._db.path
+
+    @property
+    def last_changes(self) -> int:
+        """Rows inserted, updated or deleted by the last successful write."""
+        return 0 if self._db is None else self._db.last_changes
+
+    @property
+    def _logger(self) -> logging.Logger:
+        # The subclass's module logger: its records keep the name they always had.
+        return logging.getLogger(type(self).__module__)
+
+    def _read(self, work: Callable[[sqlite3.Connection], T], neutral: T, verb: str = "read") -> T:
+        """``work`` on a snapshot whose rows are ``sqlite3.Row``; ``neutral`` when there is no file to read."""
+        if self._db is None or not self._db.exists():
+            return neutral
+        try:
+            with self._db.reading() as conn:
+                conn.row_factory = sqlite3.Row
+                return work(conn)
+        except sqlite3.Error as exc:
+            self._logger.warning("Could not %s %s %s: %s", verb, self.label, self._db.path, exc)
+            return neutral
+
+    def _write(self, work: Callable[[sqlite3.Connection], Any]) -> bool:
+        """Run ``work`` in one write transaction; False (logged) when disabled or when it fails."""
+        if self._db is None:
+            return False
+        try:
+            self._db.write(work)
+        except (sqlite3.Error, OSError) as exc:
+            self._logger.error("Could not save %s %s: %s", self.label, self._db.path, exc)
+            return False
+        return True

@@ -177,19 +177,26 @@ async def test_invalid_payloads(broadcaster, payload, message):
     assert broadcaster.messages == []
 
 
-async def test_cancel_broadcasts_only_when_something_was_cancelled(
-    http_server, make_manager, broadcaster, tmp_path
-):
-    gate = asyncio.Event()
-    url = http_server.route("/m", Serve(BODY, gate=gate))
-    manager = make_manager({101: make_version(url)})
-    coordinator = coordinator_for(manager, broadcaster)
+async def start_held_download(http_server, make_manager, broadcaster, tmp_path):
+    """Download "d" scheduled through a coordinator; its response is held (never released).
+
+    Returns (coordinator, task) once the request has reached the server.
+    """
+    url = http_server.route("/m", Serve(BODY, gate=asyncio.Event()))
+    coordinator = coordinator_for(make_manager({101: make_version(url)}), broadcaster)
     task = asyncio.create_task(
         coordinator.schedule_download(
             {"model_version_id": 101, "model_root": str(tmp_path), "download_id": "d"}
         )
     )
     await http_server.wait_for_requests(1)
+    return coordinator, task
+
+
+async def test_cancel_broadcasts_only_when_something_was_cancelled(
+    http_server, make_manager, broadcaster, tmp_path
+):
+    coordinator, task = await start_held_download(http_server, make_manager, broadcaster, tmp_path)
 
     # Quirk fixed: a failed cancel is not announced as "cancelled".
     assert await coordinator.cancel_download("other") == {
@@ -225,16 +232,7 @@ async def test_cancel_broadcasts_only_when_something_was_cancelled(
 async def test_skip_broadcasts_only_when_something_was_skipped(
     http_server, make_manager, broadcaster, tmp_path
 ):
-    gate = asyncio.Event()
-    url = http_server.route("/m", Serve(BODY, gate=gate))
-    manager = make_manager({101: make_version(url)})
-    coordinator = coordinator_for(manager, broadcaster)
-    task = asyncio.create_task(
-        coordinator.schedule_download(
-            {"model_version_id": 101, "model_root": str(tmp_path), "download_id": "d"}
-        )
-    )
-    await http_server.wait_for_requests(1)
+    coordinator, task = await start_held_download(http_server, make_manager, broadcaster, tmp_path)
 
     assert await coordinator.skip_download("other") == {"success": False, "error": "Download task not found"}
     assert broadcaster.messages == []

@@ -30,23 +30,33 @@ async def statuses(manager) -> dict[str, str]:
     return {d["download_id"]: d["status"] for d in (await manager.get_active_downloads())["downloads"]}
 
 
-async def test_at_most_five_transfers_run_and_the_rest_wait(http_server, make_manager, tmp_path):
+async def start_gated_downloads(http_server, make_manager, tmp_path, count, body=lambda n: BODY):
+    """Downloads d0, d1, ... of files m0, m1, ... whose responses the server holds until ``gate`` is set.
+
+    Returns (manager, tasks, gate) once five requests, the slot limit, have reached the server.
+    """
     gate = asyncio.Event()
     versions = {}
-    for n in range(7):
-        url = http_server.route(f"/m{n}", Serve(BODY + bytes([n]), gate=gate))
+    for n in range(count):
+        url = http_server.route(f"/m{n}", Serve(body(n), gate=gate))
         versions[100 + n] = make_version(url, version_id=100 + n, file_name=f"m{n}.safetensors")
     manager = make_manager(versions)
-
     tasks = [
         asyncio.create_task(
             manager.download_from_civitai(
                 model_version_id=100 + n, save_dir=str(tmp_path), download_id=f"d{n}"
             )
         )
-        for n in range(7)
+        for n in range(count)
     ]
     await http_server.wait_for_requests(5)
+    return manager, tasks, gate
+
+
+async def test_at_most_five_transfers_run_and_the_rest_wait(http_server, make_manager, tmp_path):
+    manager, tasks, gate = await start_gated_downloads(
+        http_server, make_manager, tmp_path, 7, body=lambda n: BODY + bytes([n])
+    )
 
     async def settled():
         return sorted((await statuses(manager)).values())
@@ -180,21 +190,7 @@ async def test_cancel_of_a_paused_download_removes_its_files(http_server, make_m
 
 
 async def test_cancel_while_waiting_for_a_slot(http_server, make_manager, tmp_path):
-    gate = asyncio.Event()
-    versions = {}
-    for n in range(6):
-        url = http_server.route(f"/m{n}", Serve(BODY, gate=gate))
-        versions[100 + n] = make_version(url, version_id=100 + n, file_name=f"m{n}.safetensors")
-    manager = make_manager(versions)
-    tasks = [
-        asyncio.create_task(
-            manager.download_from_civitai(
-                model_version_id=100 + n, save_dir=str(tmp_path), download_id=f"d{n}"
-            )
-        )
-        for n in range(6)
-    ]
-    await http_server.wait_for_requests(5)
+    manager, tasks, gate = await start_gated_downloads(http_server, make_manager, tmp_path, 6)
     await until(lambda: manager._active_downloads["d5"]["status"] == "waiting")
 
     assert await manager.cancel_download("d5") == {
@@ -235,21 +231,7 @@ async def test_skip_keeps_partial_files_and_a_new_request_resumes(http_server, m
 
 
 async def test_pause_before_the_transfer_starts(http_server, make_manager, tmp_path):
-    gate = asyncio.Event()
-    versions = {}
-    for n in range(6):
-        url = http_server.route(f"/m{n}", Serve(BODY, gate=gate))
-        versions[100 + n] = make_version(url, version_id=100 + n, file_name=f"m{n}.safetensors")
-    manager = make_manager(versions)
-    tasks = [
-        asyncio.create_task(
-            manager.download_from_civitai(
-                model_version_id=100 + n, save_dir=str(tmp_path), download_id=f"d{n}"
-            )
-        )
-        for n in range(6)
-    ]
-    await http_server.wait_for_requests(5)
+    manager, tasks, gate = await start_gated_downloads(http_server, make_manager, tmp_path, 6)
     await until(lambda: manager._active_downloads["d5"]["status"] == "waiting")
     assert await manager.pause_download("d5") == {"success": True, "message": "Download paused successfully"}
 

@@ -376,11 +376,11 @@ async def test_dispatch_progress_without_callback_does_nothing():
 # -- pause / resume -----------------------------------------------------------------------------
 
 
-async def test_pause_stops_reading_and_resume_continues_on_the_same_connection(
-    http_server, make_downloader, tmp_path
-):
-    rest = asyncio.Event()
-    url = http_server.route("/m.bin", Serve(BODY, split=(256, rest)))
+async def _download_paused_after_256_bytes(make_downloader, url, dest):
+    """A download (256-byte chunks) whose progress callback pauses it once the first chunk is in.
+
+    Returns the running task and its control, after the pause.
+    """
     control = DownloadStreamControl(stall_timeout=60)
     paused = asyncio.Event()
 
@@ -390,10 +390,17 @@ async def test_pause_stops_reading_and_resume_continues_on_the_same_connection(
             paused.set()
 
     downloader = make_downloader(clock=FakeClock(step=1.0), chunk_size=256)
-    task = asyncio.create_task(
-        downloader.download_file(url, tmp_path / "m.bin", on_progress, pause_event=control)
-    )
+    task = asyncio.create_task(downloader.download_file(url, dest, on_progress, pause_event=control))
     await paused.wait()
+    return task, control
+
+
+async def test_pause_stops_reading_and_resume_continues_on_the_same_connection(
+    http_server, make_downloader, tmp_path
+):
+    rest = asyncio.Event()
+    url = http_server.route("/m.bin", Serve(BODY, split=(256, rest)))
+    task, control = await _download_paused_after_256_bytes(make_downloader, url, tmp_path / "m.bin")
     rest.set()
     for _ in range(20):
         await asyncio.sleep(0)
@@ -411,19 +418,7 @@ async def test_resume_with_reconnect_opens_a_new_ranged_request(
 ):
     rest = asyncio.Event()
     url = http_server.route("/m.bin", Serve(BODY, split=(256, rest)), Serve(BODY))
-    control = DownloadStreamControl(stall_timeout=60)
-    paused = asyncio.Event()
-
-    def on_progress(percent, snapshot):
-        if snapshot.bytes_downloaded == 256 and not paused.is_set():
-            control.pause()
-            paused.set()
-
-    downloader = make_downloader(clock=FakeClock(step=1.0), chunk_size=256)
-    task = asyncio.create_task(
-        downloader.download_file(url, tmp_path / "m.bin", on_progress, pause_event=control)
-    )
-    await paused.wait()
+    task, control = await _download_paused_after_256_bytes(make_downloader, url, tmp_path / "m.bin")
     control.resume(force_reconnect=True)
 
     assert await task == (True, str(tmp_path / "m.bin"))

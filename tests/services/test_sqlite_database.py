@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import threading
 from pathlib import Path
 
 import pytest
 
-from py.services.sqlite_database import SQLITE_HEADER, SqliteDatabase, ensure_table, is_corrupt
+from py.services.sqlite_database import (
+    SQLITE_HEADER,
+    LibraryCache,
+    SqliteDatabase,
+    ensure_table,
+    is_corrupt,
+)
+from py.utils.cache_paths import CachePaths, CacheType
 
 
 def _schema(conn: sqlite3.Connection) -> None:
@@ -205,3 +214,66 @@ def test_busy_timeout_is_the_one_configured(tmp_path: Path) -> None:
     finally:
         holder.join()
     assert _keys(path) == ["a"]
+
+
+# -- LibraryCache: what the model and recipe caches share ------------------------------------------
+
+
+class _ModelKind(LibraryCache):
+    cache_type = CacheType.MODEL
+    db_path_env = "TEST_MODEL_DB"
+    init_schema = staticmethod(_schema)
+    label = "model kind"
+
+
+class _RecipeKind(LibraryCache):
+    cache_type = CacheType.RECIPE
+    db_path_env = "TEST_RECIPE_DB"
+    init_schema = staticmethod(_schema)
+    label = "recipe kind"
+
+
+@pytest.fixture
+def _no_kind_instances() -> None:
+    _ModelKind.clear_instances()
+    _RecipeKind.clear_instances()
+    yield
+    _ModelKind.clear_instances()
+    _RecipeKind.clear_instances()
+
+
+@pytest.mark.usefixtures("_no_kind_instances")
+def test_each_cache_class_keeps_its_own_instances(tmp_path: Path) -> None:
+    kwargs = {"cache_paths": CachePaths(tmp_path), "environ": {}}
+    model = _ModelKind.get_default("lib", **kwargs)
+    recipe = _RecipeKind.get_default("lib", **kwargs)
+    assert type(model) is _ModelKind
+    assert type(recipe) is _RecipeKind
+    assert model.db_path == os.path.join(tmp_path, "cache", "model", "lib.sqlite")
+    assert recipe.db_path == os.path.join(tmp_path, "cache", "recipe", "lib.sqlite")
+    _ModelKind.clear_instances()
+    assert _RecipeKind.get_default("lib") is recipe
+    assert _ModelKind.get_default("lib", **kwargs) is not model
+
+
+def test_schema_and_path_variable_come_from_the_class(tmp_path: Path) -> None:
+    env = {"TEST_RECIPE_DB": str(tmp_path / "r.sqlite"), "TEST_MODEL_DB": str(tmp_path / "m.sqlite")}
+    cache = _RecipeKind(cache_paths=CachePaths(tmp_path / "s"), environ=env)
+    assert cache.db_path == str(tmp_path / "r.sqlite")
+    assert cache._write(_insert("a", "b")) is True
+    assert (cache.last_changes, _keys(tmp_path / "r.sqlite")) == (2, ["a", "b"])
+
+
+def test_log_lines_name_the_subclass_module_and_label(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "bad.sqlite").write_bytes(b"garbage" * 50)
+    caplog.set_level(logging.WARNING)
+    cache = _ModelKind(db_path=tmp_path / "bad.sqlite", environ={})
+    assert cache._read(lambda conn: 1, -1) == -1
+    assert cache._read(lambda conn: 1, -2, "load") == -2
+    bad = tmp_path / "bad.sqlite"
+    assert [(r.name, r.levelname, r.getMessage()) for r in caplog.records] == [
+        (__name__, "WARNING", f"Could not read model kind {bad}: {bad} is not a database"),
+        (__name__, "WARNING", f"Could not load model kind {bad}: {bad} is not a database"),
+    ]
