@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import locale
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,3 +57,19 @@ async def test_a_sidecar_holding_a_list_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(MetadataError) as info:
         await SidecarStore().load(str(tmp_path / "m.safetensors"))
     assert str(info.value) == f"Metadata file '{sidecar}' does not hold a JSON object"
+
+
+@pytest.fixture
+def ascii_locale() -> Iterator[None]:
+    previous = locale.setlocale(locale.LC_CTYPE)
+    locale.setlocale(locale.LC_CTYPE, "C")
+    try:
+        yield
+    finally:
+        locale.setlocale(locale.LC_CTYPE, previous)
+
+
+async def test_load_reads_utf8_whatever_the_locale(tmp_path: Path, ascii_locale: None) -> None:
+    # Sidecars are UTF-8 on every machine; a user on a C locale must still read "café".
+    (tmp_path / "m.metadata.json").write_bytes(b'{"model_name": "caf\xc3\xa9 \xe2\x9d\xa4"}')
+    assert await SidecarStore().load(str(tmp_path / "m.safetensors")) == {"model_name": "caf\u00e9 \u2764"}
