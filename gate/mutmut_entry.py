@@ -49,6 +49,16 @@ def _generate(max_children: int) -> None:
     print(json.dumps({"mutated": stats.mutated, "unmodified": stats.unmodified, "ignored": stats.ignored}))
 
 
+def _map(max_children: int) -> None:
+    """Record which tests reach which function for the tests mutmut's stats do not know (forgotten by
+    the gate after an edit), without testing any mutant."""
+    import mutmut.__main__ as mm
+    from mutmut.workers.isolation import get_mutant_runner
+
+    _generate(max_children)
+    mm.collect_or_load_stats(get_mutant_runner(max_children))
+
+
 def _preflight(max_children: int) -> None:
     """What `mutmut run` checks before testing mutants: stats, the clean run and the forced-fail run.
     Prints one JSON line with the outcome of each."""
@@ -82,10 +92,14 @@ def _preflight(max_children: int) -> None:
 def main(argv: list[str]) -> None:
     argv = _apply_settings(argv)
     if not argv:
-        raise SystemExit("usage: python -m gate.mutmut_entry [--timeout-multiplier X] run|generate|preflight")
+        raise SystemExit(
+            "usage: python -m gate.mutmut_entry [--timeout-multiplier X] run|generate|map|preflight"
+        )
     command, rest = argv[0], argv[1:]
     if command == "generate":
         _generate(_max_children(rest))
+    elif command == "map":
+        _map(_max_children(rest))
     elif command == "preflight":
         _preflight(_max_children(rest))
     elif command == "run":

@@ -27,11 +27,13 @@ from gate.mutmut_state import (
     FileMeta,
     forget_tests,
     read_meta,
+    read_stats,
     repair_corrupt_meta,
     reset_verdicts,
     status_of,
 )
-from gate.selection import Selection
+from gate.selection import Selection, mangled_function
+from gate.source_hashes import forget_after_source_changes
 from gate.test_hashes import TestChanges, compare, hash_suite, load_hashes, save_hashes
 
 LOG_FILE = Path(".gate") / "mutmut.log"
@@ -202,21 +204,61 @@ def repair(config: GateConfig, files: list[str]) -> list[str]:
 def apply_test_changes(config: GateConfig, files: list[str]) -> tuple[list[str], TestChanges]:
     """The test-hash rule. When test files changed since the last run: mutmut forgets which functions the
     edited tests reach (so it records them again), and every verdict that is not a detection goes back to
-    null in all mutated files, so each is re-tested by the next run that selects it."""
+    null in all mutated files, so each is re-tested by the next run that selects it. Independently, the
+    tests that reached a source file edited since the last run are forgotten too, so mutmut maps them
+    again (gate.source_hashes)."""
     root = config.root
+    reset = remap_after_source_changes(config, files)
     hashes = hash_suite(root, config.tests or _default_tests(config))
     changes = compare(load_hashes(root), hashes)
-    reset: list[str] = []
     if changes.any:
         if changes.only_test_modules():
             changed = set(changes.changed)
             forget_tests(root, lambda node: node.split("::", 1)[0] in changed)
         else:
             forget_tests(root, lambda _node: True)
-        reset = reset_verdicts(root, files, lambda _name, code: status_of(code) not in KEPT_WHEN_TESTS_CHANGE)
+        reset += reset_verdicts(
+            root, files, lambda _name, code: status_of(code) not in KEPT_WHEN_TESTS_CHANGE
+        )
+        # Map the forgotten tests now: a run with nothing left to test would not start mutmut, and the
+        # reports would then show those tests reaching nothing.
+        _mutmut_entry_call(config, "map")
     if changes.any or changes.first_run:
         save_hashes(root, hashes)
     return reset, changes
+
+
+def remap_after_source_changes(config: GateConfig, files: list[str]) -> list[str]:
+    """After a source edit, the tests that reached the edited files are mapped again at once (they may now
+    reach code they never did, e.g. a function split out of the edited one), and every verdict that is
+    not a detection in a function that gained tests goes back to null. Returns the names reset."""
+    root = config.root
+    before = forget_after_source_changes(root, files)
+    if before is None:
+        return []
+    _mutmut_entry_call(config, "map")
+    after = read_stats(root).tests_by_function
+    grown = {fn for fn, tests in after.items() if not set(tests) <= set(before.get(fn, ()))}
+    return reset_verdicts(
+        root,
+        files,
+        lambda name, code: mangled_function(name) in grown and status_of(code) not in KEPT_WHEN_TESTS_CHANGE,
+    )
+
+
+def _mutmut_entry_call(config: GateConfig, command: str, max_children: int | None = None) -> None:
+    args = [*_entry(config), command, "--max-children", str(_children(config, max_children))]
+    log = config.root / LOG_FILE
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w", encoding="utf-8") as handle, sigterm_as_interrupt():
+        handle.write(f"$ {' '.join(args[1:])}\n")
+        handle.flush()
+        proc = subprocess.run(
+            args, cwd=config.root, stdout=handle, stderr=subprocess.STDOUT, env=_env(), check=False
+        )
+    if proc.returncode != 0:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        raise RunError(f"{classify_failure(text, proc.returncode)} (log: {LOG_FILE})")
 
 
 @dataclass(frozen=True)

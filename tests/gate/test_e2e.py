@@ -210,3 +210,72 @@ def test_src_layout_package(tmp_path: Path) -> None:
     assert all(m["name"].startswith("pkg.calc.") for m in report["mutants"])
     boundary = [m for m in report["mutants"] if "+    if score > 90:" in m["diff"]]
     assert boundary[0]["line"] == GRADE_LINE and boundary[0]["status"] == "survived"
+
+
+SHOP_SOURCE = """\
+def total(prices):
+    result = 0
+    for price in prices:
+        result += price
+    return result
+"""
+
+# The same behaviour, with the addition moved into a new function that only `total` calls.
+SHOP_SOURCE_EXTRACTED = """\
+def add(a, b):
+    return a + b
+
+
+def total(prices):
+    result = 0
+    for price in prices:
+        result = add(result, price)
+    return result
+"""
+
+SHOP_TESTS = """\
+from pkg.shop import total
+
+
+def test_total():
+    assert total([1, 2, 3]) == 6
+    assert total([]) == 0
+"""
+
+
+def test_code_moved_into_a_new_function_is_linked_to_the_unchanged_tests_that_run_it(tmp_path: Path) -> None:
+    # mutmut records which tests reach which function once per test: without re-mapping, `add` would
+    # look untested although test_total runs it.
+    project = make_project(tmp_path, source={"shop.py": SHOP_SOURCE}, tests={"test_shop.py": SHOP_TESTS})
+    assert project.gate("run", "-q").returncode == 0
+    project.write("pkg/shop.py", SHOP_SOURCE_EXTRACTED)
+
+    proc = project.gate("check", "pkg/shop.py", "--json", "--no-progress")
+
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    added = [m for m in report["mutants"] if m["function"] == "add"]
+    assert added
+    assert {m["status"] for m in added} == {"killed"}
+    assert {tuple(m["tests"]) for m in added} == {("tests/test_shop.py::test_total",)}
+
+
+def test_tests_forgotten_after_a_source_edit_are_mapped_again_even_when_nothing_is_retested(
+    tmp_path: Path,
+) -> None:
+    project = make_project(
+        tmp_path,
+        source={"shop.py": SHOP_SOURCE, "calc.py": CALC_SOURCE},
+        tests={"test_shop.py": SHOP_TESTS, "test_calc.py": CALC_TESTS_STRONG},
+    )
+    assert project.gate("run", "-q").returncode == 0
+    project.write("pkg/shop.py", SHOP_SOURCE_EXTRACTED)
+
+    # Only calc.py is checked: none of its mutants is stale, so nothing is re-tested.
+    proc = project.gate("check", "pkg/calc.py", "--json", "--no-progress")
+
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["retested"] == 0
+    stats = json.loads((tmp_path / "mutants" / "mutmut-stats.json").read_text(encoding="utf-8"))
+    assert "tests/test_shop.py::test_total" in stats["duration_by_test"]
+    assert stats["tests_by_mangled_function_name"]["pkg.shop.x_add"] == ["tests/test_shop.py::test_total"]
