@@ -450,11 +450,11 @@ async def test_cleanup_old_downloads_by_age():
 
     clock.advance(23 * 3600)
     broadcaster.cleanup_old_downloads()
-    assert broadcaster.get_download_progress("old") is not None
+    assert broadcaster.get_download_progress("old")["progress"] == 1
     clock.advance(1)
     broadcaster.cleanup_old_downloads()
     assert broadcaster.get_download_progress("old") is None
-    assert broadcaster.get_download_progress("new") is not None
+    assert broadcaster.get_download_progress("new")["progress"] == 2
     broadcaster.cleanup_old_downloads(max_age_hours=0.5)
     assert broadcaster.get_download_progress("new") is None
 
