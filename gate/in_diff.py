@@ -68,7 +68,7 @@ def run_in_diff(
     with run_lock(config.root, float(config.value("lock_wait")), what=f"gate pr --base {base}"):
         all_files = config.mutatable_files()
         runner.repair(config, all_files)
-        runner.apply_test_changes(config, all_files)
+        _reset, test_changes = runner.apply_test_changes(config, all_files)
         runner.generate(config, max_children=max_children)
         candidates = read_results(config, Selection(files=files, kind=SELECTION, label=base))
         outcome.unplaced = sum(1 for m in candidates if m.line <= 0)
@@ -78,6 +78,8 @@ def run_in_diff(
         stage(
             f"{len(on_lines)} mutants on changed lines: {len(pending)} to test, {len(on_lines) - len(pending)} cached"
         )
+        if not pending and test_changes.any:
+            runner.map_forgotten_tests(config, max_children)
         if pending:
             # 0: the configured worker count (run_names defaults to one worker, meant for confirmations).
             runner.run_names(config, pending, max_children=max_children or 0, on_progress=on_progress)

@@ -100,6 +100,8 @@ def run(
         names = _names_to_test(root, selection)
 
     outcome = RunOutcome(reset_by_tests=reset, test_changes=changes.changed, log_path=root / LOG_FILE)
+    if names is not None and not names and changes.any:
+        map_forgotten_tests(config, max_children)
     if names is None or names:
         total = len(names) if names is not None else None
         pending = {name for name, (code, _d, _h) in before.items() if code is None}
@@ -220,12 +222,15 @@ def apply_test_changes(config: GateConfig, files: list[str]) -> tuple[list[str],
         reset += reset_verdicts(
             root, files, lambda _name, code: status_of(code) not in KEPT_WHEN_TESTS_CHANGE
         )
-        # Map the forgotten tests now: a run with nothing left to test would not start mutmut, and the
-        # reports would then show those tests reaching nothing.
-        _mutmut_entry_call(config, "map")
     if changes.any or changes.first_run:
         save_hashes(root, hashes)
     return reset, changes
+
+
+def map_forgotten_tests(config: GateConfig, max_children: int | None = None) -> None:
+    """Let mutmut record the tests the test-hash rule forgot when no mutmut run follows (nothing left to
+    test): otherwise the reports would show those tests reaching nothing."""
+    _mutmut_entry_call(config, "map", max_children)
 
 
 def remap_after_source_changes(config: GateConfig, files: list[str]) -> list[str]:

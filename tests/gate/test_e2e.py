@@ -279,3 +279,21 @@ def test_tests_forgotten_after_a_source_edit_are_mapped_again_even_when_nothing_
     stats = json.loads((tmp_path / "mutants" / "mutmut-stats.json").read_text(encoding="utf-8"))
     assert "tests/test_shop.py::test_total" in stats["duration_by_test"]
     assert stats["tests_by_mangled_function_name"]["pkg.shop.x_add"] == ["tests/test_shop.py::test_total"]
+
+
+def test_an_edited_test_is_mapped_again_even_when_nothing_is_retested(tmp_path: Path) -> None:
+    project = make_project(tmp_path, source={"shop.py": SHOP_SOURCE}, tests={"test_shop.py": SHOP_TESTS})
+    assert project.gate("run", "-q").returncode == 0
+    project.write(
+        "tests/test_shop.py", SHOP_TESTS + "\n\ndef test_one_price():\n    assert total([5]) == 5\n"
+    )
+
+    proc = project.gate("check", "pkg/shop.py", "--json", "--no-progress")
+
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["retested"] == 0  # every mutant was killed: nothing to re-test
+    stats = json.loads((tmp_path / "mutants" / "mutmut-stats.json").read_text(encoding="utf-8"))
+    assert sorted(stats["tests_by_mangled_function_name"]["pkg.shop.x_total"]) == [
+        "tests/test_shop.py::test_one_price",
+        "tests/test_shop.py::test_total",
+    ]
