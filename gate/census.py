@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.metadata
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -26,6 +28,9 @@ SCHEMA = "gate-census/1"
 CACHE = Path(".gate") / "census.json"
 # pytest exit codes that still leave a usable census: all passed, some failed, none collected.
 _USABLE_EXIT = {0, 1, 5}
+# The plugin module pytest loads (-p). GATE_CENSUS_PLUGIN names another one: the gate's own tests use it
+# to prove that a census which cannot load fails the run instead of dropping every cause.
+PLUGIN = "gate.census_plugin"
 # Files besides the .py sources and tests whose change can change what the suite patches.
 _CONFIG_FILES = ("conftest.py", "pyproject.toml", "setup.cfg", "pytest.ini", "tox.ini")
 
@@ -43,6 +48,7 @@ class Census:
     fingerprint: str = ""
     duration_s: float = 0.0
     exit_status: int = 0
+    collected: int = 0  # tests pytest collected; more than ``tests`` when only a sample ran
     _by_test: dict[str, list[Replacement]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def of(self, test: str) -> list[Replacement]:
@@ -82,9 +88,10 @@ def fingerprint(
 ) -> str:
     """What the census depends on: the tests, their conftests and the test configuration by content; the
     sources by shape (the names they define and import), so that editing a function body, the usual step
-    between two `gate check` runs, costs no new suite run. Plus the plugin and the Python version."""
+    between two `gate check` runs, costs no new suite run. Plus the plugin, the Python and the pytest version."""
     digest = hashlib.sha256()
-    digest.update(f"{SCHEMA}\0{sys.version}\0{' '.join(test_paths)}\0{' '.join(extra_args)}\0".encode())
+    head = f"{SCHEMA}\0{sys.version}\0{_pytest_version()}\0{' '.join(test_paths)}\0{' '.join(extra_args)}\0"
+    digest.update(head.encode())
     digest.update(Path(__file__).with_name("census_plugin.py").read_bytes())
     tests: set[Path] = {root / name for name in _CONFIG_FILES if (root / name).is_file()}
     for entry in test_paths:
@@ -99,6 +106,13 @@ def fingerprint(
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(source_shape(path) if path in sources else hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()[:32]
+
+
+def _pytest_version() -> str:
+    try:
+        return importlib.metadata.version("pytest")
+    except importlib.metadata.PackageNotFoundError:
+        return ""
 
 
 def source_shape(path: Path) -> bytes:
@@ -142,20 +156,23 @@ def collect(
     log_path: Path,
     extra_args: Sequence[str] = (),
     python: str = sys.executable,
+    sample: int | None = None,
 ) -> Census:
     """Run the judging suite once under the census plugin and return what it recorded.
 
     ``test_paths`` is pytest's selection as mutmut's ``pytest_add_cli_args_test_selection`` gives it
     (paths, and options such as ``-m "not slow"``); ``extra_args`` go before it.
     pytest runs from ``root`` with ``--rootdir=.`` as mutmut does, so node ids match mutmut's stats.
-    Failing tests do not spoil the census; a run that cannot start raises RunError naming ``log_path``.
+    Failing tests do not spoil the census; a run that cannot start raises RunError naming ``log_path``
+    and the reason found in it. ``sample`` runs only the first N collected tests (doctor's check).
     """
     root = root.resolve()
     out = root / ".gate" / "census.run.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
     command = [
-        python, "-m", "pytest", "--rootdir=.", "-q", "-p", "gate.census_plugin", f"--gate-census-out={out}",
+        python, "-m", "pytest", "--rootdir=.", "-q", "-p", plugin_module(), f"--gate-census-out={out}",
+        *([f"--gate-census-sample={sample}"] if sample else []),
         "-p", "no:randomly", "-p", "no:random-order", "-p", "no:cacheprovider",
         *extra_args, *test_paths,
     ]  # fmt: skip
@@ -171,15 +188,47 @@ def collect(
         ).returncode
     duration = time.perf_counter() - started
     if returncode not in _USABLE_EXIT or not out.is_file():
-        raise RunError(f"the mock census could not run the suite (pytest exit {returncode}); see {log_path}")
-    data = json.loads(out.read_text(encoding="utf-8"))
-    out.unlink()
+        reason = failure_reason(log_path.read_text(encoding="utf-8", errors="replace"))
+        raise RunError(
+            f"the mock census could not run (pytest exit {returncode}: {reason}); see {_shown(log_path, root)}"
+        )
+    try:
+        data = json.loads(out.read_text(encoding="utf-8"))
+        out.unlink()
+    except (OSError, ValueError) as error:
+        raise RunError(
+            f"the mock census wrote no readable result ({error}); see {_shown(log_path, root)}"
+        ) from None
     return Census(
         tests=list(data["tests"]),
         replacements=[Replacement.from_json(r) for r in data["replacements"]],
         duration_s=duration,
         exit_status=int(data["exit_status"]),
+        collected=int(data.get("collected", len(data["tests"]))),
     )
+
+
+def plugin_module() -> str:
+    return os.environ.get("GATE_CENSUS_PLUGIN") or PLUGIN
+
+
+def failure_reason(log: str) -> str:
+    """The line of a pytest log that says why the run failed: the last exception pytest printed
+    (``E   ImportError: ...`` or a bare ``ImportError: ...`` from loading a plugin), else its last line."""
+    lines = [line.strip() for line in log.splitlines() if line.strip()]
+    exception = re.compile(r"^(?:E\s+)?([\w.]*(?:Error|Exception|Unsupported)): (.+)$")
+    for line in reversed(lines):
+        match = exception.match(line)
+        if match:
+            return f"{match.group(1)}: {match.group(2)}"[:300]
+    return (lines[-1] if lines else "no output")[:300]
+
+
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def load_or_collect(

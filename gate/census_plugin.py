@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import importlib
 import inspect
 import json
 import os
@@ -18,7 +19,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from _pytest.monkeypatch import MonkeyPatch, notset
+from pytest import MonkeyPatch
 
 SCHEMA = "gate-census-run/1"
 THIS_FILE = os.path.normcase(os.path.abspath(__file__))
@@ -36,6 +37,7 @@ class Recorder:
         self._next = 0
         self.quiet = 0  # >0 while the plugin's own wrappers call each other (setenv -> setitem)
         self._user_file: dict[str, bool] = {}
+        self.collected = 0  # tests collected, before a --gate-census-sample cut
 
     # -- records ------------------------------------------------------------------
     def add(self, target: str, kind: str, site: str, original: str = "") -> int | None:
@@ -85,6 +87,7 @@ class Recorder:
         return {
             "schema": SCHEMA,
             "exit_status": exit_status,
+            "collected": self.collected,
             "tests": list(dict.fromkeys(self.order)),
             "replacements": [
                 {"test": test, **record}
@@ -174,15 +177,6 @@ def dict_name(mapping: object) -> str:
     return f"<{type(mapping).__name__}>"
 
 
-def inherited(owner: object, name: str) -> object:
-    """The value ``name`` had on a class before it was set, looking through its bases."""
-    if isinstance(owner, type):
-        for base in owner.__mro__[1:]:
-            if name in base.__dict__:
-                return base.__dict__[name]
-    return None
-
-
 def item_target(mapping: object, key: object, name: str | None = None) -> str:
     """The target of one dict entry: the module name for sys.modules, else ``dict[key]``."""
     if mapping is sys.modules and isinstance(key, str):
@@ -191,13 +185,67 @@ def item_target(mapping: object, key: object, name: str | None = None) -> str:
     return f"{name or dict_name(mapping)}[{label}]"
 
 
-def clears_environ(record: dict[str, str]) -> bool:
-    return record["target"] == "os.environ"
-
-
 # -- monkeypatch ------------------------------------------------------------------------
-def _tokens(obj: object) -> list[int]:
+# Only MonkeyPatch's public methods and their documented signatures are used: pytest's private
+# bookkeeping (``_setattr``, ``_setitem``, the ``notset`` sentinel) changes between releases (9.1 dropped
+# ``notset``), and a census that cannot load would silently cost every survivor its cause.
+_ABSENT = object()
+
+
+def _tokens(obj: object) -> list[int | None]:
     return obj.__dict__.setdefault("_gate_census_tokens", [])
+
+
+def resolve_dotted(path: str) -> tuple[object, str] | None:
+    """(owner, attribute) of ``"pkg.mod.Class.attr"`` as ``monkeypatch.setattr("pkg.mod.attr", v)``
+    resolves it: the longest importable module prefix, then attributes; None when it does not resolve."""
+    parts = path.split(".")
+    if len(parts) < 2:
+        return None
+    for cut in range(len(parts) - 1, 0, -1):
+        module_name = ".".join(parts[:cut])
+        try:
+            owner: object = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        except Exception:  # a module that fails on import: monkeypatch itself will report it
+            return None
+        try:
+            for attr in parts[cut:-1]:
+                owner = getattr(owner, attr)
+        except AttributeError:
+            return None
+        return owner, parts[-1]
+    return None
+
+
+def _attr_subject(
+    orig: Callable[..., None], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[object, str] | None:
+    """What a setattr/delattr call changes, from its public signature: ``(target, name, ...)`` or the
+    dotted-string form ``("pkg.mod.attr", ...)``."""
+    try:
+        bound = inspect.signature(orig).bind(None, *args, **kwargs)
+    except TypeError:
+        return None  # a wrong call: monkeypatch raises its own error for it
+    target = bound.arguments.get("target")
+    name = bound.arguments.get("name", _ABSENT)
+    # setattr("pkg.mod.attr", value) leaves `value` unbound; delattr("pkg.mod.attr") leaves `name` unbound.
+    has_value = "value" in inspect.signature(orig).parameters
+    if ("value" not in bound.arguments) if has_value else name is _ABSENT:
+        return resolve_dotted(target) if isinstance(target, str) else None
+    return (target, name) if isinstance(name, str) else None
+
+
+def _current(owner: object, name: str) -> object:
+    """The value ``name`` has on ``owner``, as a replacement would hide it: a class's own entry (its
+    staticmethod or classmethod object) first, then what lookup finds through the bases."""
+    if isinstance(owner, type):
+        for klass in owner.__mro__:
+            if name in klass.__dict__:
+                return klass.__dict__[name]
+        return _ABSENT
+    return getattr(owner, name, _ABSENT)
 
 
 def _wrap_monkeypatch() -> None:
@@ -208,36 +256,43 @@ def _wrap_monkeypatch() -> None:
     def attr_wrapper(orig: Callable[..., None], kind: str) -> Callable[..., None]:
         def wrapper(self: MonkeyPatch, *args: Any, **kwargs: Any) -> None:
             __tracebackhide__ = True
-            before = len(self._setattr)
+            subject = None if REC.quiet else _attr_subject(orig, args, kwargs)
+            old = _current(*subject) if subject is not None else _ABSENT
             orig(self, *args, **kwargs)
-            if REC.quiet or len(self._setattr) == before:
-                return
-            owner, name, oldval = self._setattr[-1]
-            if oldval is notset:
-                oldval = inherited(owner, name)
-            target = f"{owner_name(owner)}.{name}"
-            _tokens(self).append(REC.add(target, kind, REC.site(), dotted(oldval) or ""))
+            if subject is None or (kind == "monkeypatch.delattr" and old is _ABSENT):
+                return  # nothing was there to delete (raising=False): nothing is hidden
+            owner, name = subject
+            original = "" if old is _ABSENT else dotted(old) or ""
+            _tokens(self).append(REC.add(f"{owner_name(owner)}.{name}", kind, REC.site(), original))
 
         wrapper.__wrapped__ = orig  # type: ignore[attr-defined]
         return wrapper
 
     def item_wrapper(orig: Callable[..., None], kind: str) -> Callable[..., None]:
+        environ = kind in ("monkeypatch.setenv", "monkeypatch.delenv")
+        deleting = kind in ("monkeypatch.delitem", "monkeypatch.delenv")
+
         def wrapper(self: MonkeyPatch, *args: Any, **kwargs: Any) -> None:
             __tracebackhide__ = True
-            before = len(self._setitem)
+            try:
+                bound = inspect.signature(orig).bind(None, *args, **kwargs)
+            except TypeError:
+                bound = None
+            mapping: Any = os.environ if environ else (bound.arguments.get("dic") if bound else None)
+            key = bound.arguments.get("name") if bound else None
+            present = mapping is not None and key is not None and _contains(mapping, key)
             REC.quiet += 1
             try:
                 orig(self, *args, **kwargs)
             finally:
                 REC.quiet -= 1
-            if REC.quiet or len(self._setitem) == before:
+            if REC.quiet or mapping is None or key is None or (deleting and not present):
                 return
-            mapping, key, _old = self._setitem[-1]
             if kind == "monkeypatch.delitem" and mapping is sys.modules:
                 # Dropping a module makes the next import load the real code again: nothing is hidden.
                 target = f"sys.modules[{key}]"
             else:
-                target = item_target(mapping, key)
+                target = item_target(mapping, str(key) if environ else key)
             _tokens(self).append(REC.add(target, kind, REC.site()))
 
         wrapper.__wrapped__ = orig  # type: ignore[attr-defined]
@@ -258,13 +313,51 @@ def _wrap_monkeypatch() -> None:
     MonkeyPatch.undo = undo  # type: ignore[method-assign]
 
 
+def _contains(mapping: Any, key: object) -> bool:
+    try:
+        return key in mapping
+    except Exception:
+        return False
+
+
 # -- unittest.mock ----------------------------------------------------------------------
-_PATCH_KINDS = {"_patch_object": "patch.object", "_patch_multiple": "patch.multiple"}
+# Which public helper built a patcher, by the code object of the frame that called its __init__.
+_PATCH_KINDS = {
+    getattr(mock.patch.object, "__code__", None): "patch.object",
+    getattr(mock.patch.multiple, "__code__", None): "patch.multiple",
+}
+
+
+class CensusUnsupported(ImportError):
+    """This Python's unittest.mock or this pytest lacks what the census hooks into: the plugin refuses to
+    load, so the run fails loudly instead of reporting survivors without their causes."""
+
+
+def _patcher_classes() -> tuple[Any, Any]:
+    """The classes behind ``mock.patch`` and ``mock.patch.dict``.
+
+    unittest.mock exposes no public class for them; ``patch`` and ``patch.dict`` are functions whose
+    results are instances of the private ``_patch``/``_patch_dict``, unchanged from Python 3.8 to 3.13.
+    They are found through the public functions' results rather than imported by name, and every method
+    the census wraps is checked here, at import."""
+    patch_cls: Any = type(mock.patch("os.getcwd"))
+    dict_cls: Any = type(mock.patch.dict({}))
+    needed = {
+        patch_cls: ("__init__", "copy", "__enter__", "__exit__"),
+        dict_cls: ("__init__", "_patch_dict", "_unpatch_dict"),
+    }
+    for cls, names in needed.items():
+        missing = [name for name in names if not callable(getattr(cls, name, None))]
+        if missing:
+            raise CensusUnsupported(
+                f"gate census: unittest.mock.{cls.__name__} of Python {sys.version.split()[0]} has no "
+                f"{', '.join(missing)}; this Python is not supported by the census"
+            )
+    return patch_cls, dict_cls
 
 
 def _wrap_mock() -> None:
-    patch_cls: Any = mock._patch  # type: ignore[attr-defined]
-    dict_cls: Any = mock._patch_dict  # type: ignore[attr-defined]
+    patch_cls, dict_cls = _patcher_classes()
     orig_init, orig_copy = patch_cls.__init__, patch_cls.copy
     orig_enter, orig_exit = patch_cls.__enter__, patch_cls.__exit__
     orig_dict_init, orig_patch_dict, orig_unpatch_dict = (
@@ -277,7 +370,7 @@ def _wrap_mock() -> None:
         orig_init(self, *args, **kwargs)
         # Where the patcher was written: for decorators that is the decorator line, not the call site.
         self._gate_site = REC.site()
-        self._gate_kind = _PATCH_KINDS.get(sys._getframe(1).f_code.co_name, "patch")
+        self._gate_kind = _PATCH_KINDS.get(sys._getframe(1).f_code, "patch")
 
     def copy(self: Any) -> Any:
         patcher = orig_copy(self)
@@ -445,11 +538,7 @@ def _span(func: object) -> Span | None:
 def _item_spans(item: pytest.Item, phase: str) -> Iterator[Span]:
     """Where a store made in this phase may be written, most precise first: the test function (call)
     or its fixtures (setup, teardown); then the whole test file and its conftests."""
-    if phase == "call":
-        funcs = [getattr(item, "obj", None)]
-    else:
-        info = getattr(item, "_fixtureinfo", None)
-        funcs = [d.func for defs in (info.name2fixturedefs.values() if info else []) for d in defs]
+    funcs = [getattr(item, "obj", None)] if phase == "call" else _fixture_functions(item)
     for func in funcs:
         span = _span(func)
         if span is not None:
@@ -461,6 +550,17 @@ def _item_spans(item: pytest.Item, phase: str) -> Iterator[Span]:
             yield conftest, 0, float("inf")
         if parent == REC.root:
             break
+
+
+def _fixture_functions(item: pytest.Item) -> list[object]:
+    """The functions of the fixtures a test uses. pytest has no public accessor for them: its
+    ``_fixtureinfo`` (present from pytest 8.0 to 9.x) is read when it is there; without it the sites of
+    fixture stores fall back to the whole test file and its conftests, which `_item_spans` yields next."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs_by_name = getattr(info, "name2fixturedefs", None)
+    if not isinstance(defs_by_name, dict):
+        return []
+    return [getattr(d, "func", None) for defs in defs_by_name.values() for d in defs]
 
 
 def _collected_spans() -> Iterator[Span]:
@@ -475,6 +575,12 @@ def _collected_spans() -> Iterator[Span]:
 # -- hooks ------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--gate-census-out", default=None, help="write the replacement census (JSON) here")
+    parser.addoption(
+        "--gate-census-sample",
+        type=int,
+        default=0,
+        help="run only the first N collected tests (a quick check)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -488,6 +594,14 @@ def pytest_collection(session: pytest.Session) -> Iterator[None]:
     # Fakes put into sys.modules at import time stay for the whole session.
     WATCH.check(_collected_spans, "")
     return result
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    REC.collected = len(items)
+    sample = config.getoption("--gate-census-sample")
+    if sample and len(items) > sample:
+        config.hook.pytest_deselected(items=items[sample:])
+        del items[sample:]
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

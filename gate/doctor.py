@@ -4,6 +4,7 @@ suite is green, mutmut's forced-fail check passes, and how many mutants and how 
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gate import runner
+from gate import census, pipeline, runner
 from gate.config import GateConfig
 from gate.exit_code import RunError
 from gate.lock import run_lock
@@ -20,6 +21,8 @@ from gate.selection import mangled_function
 
 # Wall time mutmut spends per mutant beyond its tests: a fork plus pytest.main (mutmut-notes §7).
 OVERHEAD_PER_MUTANT_S = 0.05
+# Tests the doctor's census check runs: enough to see the plugin record, few enough for a large suite.
+CENSUS_SAMPLE = 50
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ def diagnose(config: GateConfig, *, max_children: int | None = None) -> Diagnosi
     diagnosis.checks.append(clean_suite_check(config))
     if not diagnosis.checks[-1].ok:
         return diagnosis
+    diagnosis.checks.append(census_check(config))
     with run_lock(config.root, float(config.value("lock_wait")), what="gate doctor"):
         try:
             result = runner.preflight(config, max_children=max_children)
@@ -133,6 +137,41 @@ def clean_suite_check(config: GateConfig) -> Check:
     if proc.returncode == 0:
         return Check("clean suite", True, f"{summary} ({elapsed:.1f} s)")
     return Check("clean suite", False, f"python -m pytest {' '.join(tests)} fails: {summary}")
+
+
+def census_check(config: GateConfig, sample: int = CENSUS_SAMPLE) -> Check:
+    """The mock census loads into this pytest and records: run on the first ``sample`` tests of the suite
+    (the whole suite when smaller), apart from the cached census a run uses."""
+    try:
+        found = census.collect(
+            config.root,
+            pipeline.census_selection(config),
+            log_path=config.root / ".gate" / "census.log",
+            sample=sample,
+        )
+    except RunError as error:
+        return Check("mock census", False, f"{error}: gate run would exit 3 (or use --no-causes)")
+    pytest_version = _version("pytest")
+    if found.collected and not found.tests:
+        return Check(
+            "mock census", False, f"pytest {pytest_version} collected tests but the census saw none ran"
+        )
+    sampled = (
+        f"{len(found.tests)} of {found.collected} tests sampled"
+        if found.collected > len(found.tests)
+        else f"{len(found.tests)} test(s)"
+    )
+    replaced = len({(r.target, r.site) for r in found.replacements})
+    return Check(
+        "mock census", True, f"loads under pytest {pytest_version}: {sampled}, {replaced} replacement(s) seen"
+    )
+
+
+def _version(distribution: str) -> str:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "(unknown version)"
 
 
 def _estimate(config: GateConfig, files: list[str], result: runner.Preflight, diagnosis: Diagnosis) -> None:

@@ -52,6 +52,7 @@ def run_in_diff(
     confirm: bool = True,
     on_progress: runner.ProgressCallback | None = None,
     on_stage: Stage | None = None,
+    causes: bool = True,
 ) -> InDiff:
     """Scope the diff, bring the mutants on changed lines to a verdict, confirm the survivors."""
     stage = on_stage or (lambda _msg: None)
@@ -112,8 +113,10 @@ def run_in_diff(
     for mutant in mutants:
         mutant.reused = mutant.name not in tested
     outcome.warnings = list(config.warnings)
-    mutants = pipeline.assign_causes(config, mutants, outcome.warnings)
+    if causes:
+        mutants = pipeline.assign_causes(config, mutants, outcome.warnings)
     result = _result(config, mutants, scope, fail_under)
+    result.causes_computed = causes
     result.started = started_at.isoformat(timespec="seconds")
     result.finished = datetime.now(UTC).isoformat(timespec="seconds")
     result.duration_s = time.monotonic() - started

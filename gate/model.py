@@ -230,6 +230,12 @@ class BlindSpot:
         return asdict(self)
 
 
+# The first line of every report of a run made with --no-causes.
+CAUSES_NOT_COMPUTED = (
+    "causes not computed: this run skipped the mock census (--no-causes), so no survivor says why"
+)
+
+
 @dataclass
 class RunResult:
     """Everything one gate run produced; the in-memory form of gate-report/1."""
@@ -250,6 +256,7 @@ class RunResult:
     stale_accepted: list[str] = field(default_factory=list)
     selection: str = "all"  # all | targets | module | changed-lines | shard
     scope: dict[str, Any] | None = None  # changed-lines runs: base, merge base, changed ranges (diffscope)
+    causes_computed: bool = True  # False after --no-causes: survivors carry no cause
 
     def by_target(self) -> dict[str, list[Mutant]]:
         groups: dict[str, list[Mutant]] = {name: [] for name in self.target_floors}
@@ -286,6 +293,8 @@ class RunResult:
             "blind_spots": [b.to_json() for b in self.blind_spots],
             "stale_accepted": list(self.stale_accepted),
         }
+        if not self.causes_computed:
+            data["causes_computed"] = False  # absent means computed: reports of earlier versions read alike
         if self.shard is not None:
             data["shard"] = dict(self.shard)
         if self.comparison is not None:
@@ -315,6 +324,7 @@ class RunResult:
             stale_accepted=list(data.get("stale_accepted", [])),
             selection=data.get("selection", "all"),
             scope=data.get("scope"),
+            causes_computed=bool(data.get("causes_computed", True)),
         )
 
 

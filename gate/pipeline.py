@@ -47,8 +47,11 @@ def execute(
     fail_under: float | None = None,
     max_children: int | None = None,
     on_progress: runner.ProgressCallback | None = None,
+    causes: bool = True,
 ) -> Execution:
-    """Run the selection under the repository's run lock, read and judge the results."""
+    """Run the selection under the repository's run lock, read and judge the results.
+
+    ``causes=False`` (``--no-causes``) skips the census: survivors keep no cause and every report says so."""
     started_at = datetime.now(UTC)
     started = time.monotonic()
     with run_lock(
@@ -60,7 +63,8 @@ def execute(
     for mutant in mutants:
         mutant.reused = mutant.name in reused
     warnings = list(config.warnings)
-    mutants = assign_causes(config, mutants, warnings)
+    if causes:
+        mutants = assign_causes(config, mutants, warnings)
     result = RunResult(
         mutants=mutants,
         commit=git_commit(config.root),
@@ -74,6 +78,7 @@ def execute(
         reused=len(outcome.reused),
         config_fingerprint=config_fingerprint(config),
         selection=selection.kind,
+        causes_computed=causes,
     )
     accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), acceptance_scope(selection))
     return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=warnings)
@@ -98,30 +103,38 @@ def assign_causes(
 ) -> list[Mutant]:
     """The causes stage: the mock census of the judging suite (cached in .gate/) and the classifier.
 
-    A census that cannot run leaves the causes unset and adds a warning: the verdicts stand without them."""
+    A census that cannot run, or that saw none of the tests mutmut ran, raises RunError: results without
+    their causes would look complete. ``--no-causes`` is the way to go on knowingly."""
     if not any(m.status in CLASSIFIED for m in mutants):
         return mutants
-    # The census runs the suite the way mutmut's stats run does, so its node ids match mutmut's.
-    selection = list(config.mutmut.test_selection or config.tests or ("tests",))
     try:
         found = census.load_or_collect(
             config.root,
-            selection,
+            census_selection(config),
             list(config.mutmut.source_paths),
             log_path=config.root / ".gate" / "census.log",
         )
     except RunError as error:
-        if warnings is not None:
-            warnings.append(f"no causes: {error}")
-        return mutants
-    classify(mutants, found)
+        raise RunError(f"{error} (or run with --no-causes to go on without causes)") from None
     unknown = unknown_tests(mutants, found)
+    ran = {test for m in mutants for test in m.tests}
+    if ran and unknown == ran:
+        raise RunError(
+            f"the mock census saw none of the {len(ran)} test(s) mutmut ran (e.g. {sorted(ran)[0]}): "
+            "it ran another suite or rootdir; see .gate/census.log (or run with --no-causes)"
+        )
+    classify(mutants, found)
     if unknown and warnings is not None:
         warnings.append(
             f"the mock census did not see {len(unknown)} test(s) mutmut ran (e.g. {sorted(unknown)[0]}): "
             "causes may be incomplete"
         )
     return mutants
+
+
+def census_selection(config: GateConfig) -> list[str]:
+    """The census runs the suite the way mutmut's stats run does, so its node ids match mutmut's."""
+    return list(config.mutmut.test_selection or config.tests or ("tests",))
 
 
 def publish(

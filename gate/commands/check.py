@@ -25,6 +25,7 @@ def check_command(
     fail_under: float | None,
     max_children: int | None,
     no_progress: bool,
+    no_causes: bool,
     quiet: bool,
 ) -> None:
     """Check one module, or one function of it, and show its surviving mutants with coloured diffs.
@@ -41,6 +42,12 @@ def check_command(
     warn(config, quiet)
     chosen = selection.for_module(config, module)
     execution = execute(
-        config, chosen, fail_under=fail_under, max_children=max_children, no_progress=no_progress, quiet=quiet
+        config,
+        chosen,
+        fail_under=fail_under,
+        max_children=max_children,
+        no_progress=no_progress,
+        quiet=quiet,
+        no_causes=no_causes,
     )
     conclude(config, execution, fmt=fmt, output=output, as_json=as_json, quiet=quiet)

@@ -59,6 +59,11 @@ format_options = format_options_for("text")
 
 def run_options(func: F) -> F:
     func = click.option(
+        "--no-causes",
+        is_flag=True,
+        help="Skip the mock census: verdicts and scores only, no cause per survivor; reports say so at the top.",
+    )(func)
+    func = click.option(
         "--quiet", "-q", is_flag=True, help="No progress, no report on stdout; the exit code says it."
     )(func)
     func = click.option(
@@ -139,11 +144,17 @@ def execute(
     max_children: int | None,
     no_progress: bool,
     quiet: bool,
+    no_causes: bool = False,
 ) -> pipeline.Execution:
     """Test the chosen mutants, showing progress unless --quiet or --no-progress."""
     with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
         return pipeline.execute(
-            config, chosen, fail_under=fail_under, max_children=max_children, on_progress=progress.update
+            config,
+            chosen,
+            fail_under=fail_under,
+            max_children=max_children,
+            on_progress=progress.update,
+            causes=not no_causes,
         )
 
 

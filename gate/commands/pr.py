@@ -68,6 +68,11 @@ def default_report_url(env: dict[str, str] | os._Environ[str]) -> str | None:
 @click.option("--max-children", type=click.IntRange(min=1), help="Parallel mutmut workers.")
 @click.option("--no-confirm", is_flag=True, help="Do not re-run survivors alone to weed out flaky verdicts.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "--no-causes",
+    is_flag=True,
+    help="Skip the mock census: no cause per survivor; reports say so at the top.",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stdout; the exit code says it.")
 def pr_command(
     base: str,
@@ -85,6 +90,7 @@ def pr_command(
     max_children: int | None,
     no_confirm: bool,
     no_progress: bool,
+    no_causes: bool,
     quiet: bool,
 ) -> None:
     """Test only the mutants on lines changed since the merge base of REF and the work tree, and
@@ -133,6 +139,7 @@ def pr_command(
             confirm=not no_confirm,
             on_progress=progress.update,
             on_stage=stage,
+            causes=not no_causes,
         )
     result = found.result
     warn_run(config, found.warnings, quiet)

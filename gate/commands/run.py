@@ -35,6 +35,7 @@ def run_command(
     fail_under: float | None,
     max_children: int | None,
     no_progress: bool,
+    no_causes: bool,
     quiet: bool,
 ) -> None:
     """Run mutmut over the configured targets (all when none is named), judge the scores against the
@@ -65,7 +66,13 @@ def run_command(
         base = chosen
         chosen, shard_plan = select_shard(config, base, shard)
     execution = execute(
-        config, chosen, fail_under=fail_under, max_children=max_children, no_progress=no_progress, quiet=quiet
+        config,
+        chosen,
+        fail_under=fail_under,
+        max_children=max_children,
+        no_progress=no_progress,
+        quiet=quiet,
+        no_causes=no_causes,
     )
     result = execution.result
     if shard_plan is not None:

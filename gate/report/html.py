@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from gate import __version__
 from gate.history import RunRecord
-from gate.model import UNDETECTED, Counts, Mutant, RunResult, Status
+from gate.model import CAUSES_NOT_COMPUTED, UNDETECTED, Counts, Mutant, RunResult, Status
 from gate.report.chart import trend_svg
 
 # Shown in the source view: what the tests let through, and what a person decided about.
@@ -77,6 +77,7 @@ def context(
     causes = sorted({cause_key(m) for m in shown})
     return {
         "title": title,
+        "causes_not_computed": CAUSES_NOT_COMPUTED[:1].upper() + CAUSES_NOT_COMPUTED[1:],
         "version": __version__,
         "result": result,
         "summary": result.counts(),

@@ -13,7 +13,7 @@ from typing import Protocol
 
 import jinja2
 
-from gate.model import Cause, Counts, Mutant, RunResult, Status
+from gate.model import CAUSES_NOT_COMPUTED, Cause, Counts, Mutant, RunResult, Status
 
 MARKER = "<!-- gate-mutation-report -->"
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body, in characters
@@ -335,6 +335,9 @@ def render_markdown(
             targets=targets, floor=result.fail_under, commit=result.commit or "", **context
         )
         section_title = "#### Survivors by file\n\n"
+    if not result.causes_computed:
+        title_end = header.index("\n", header.index("###"))
+        header = f"{header[:title_end]}\n\n> **{CAUSES_NOT_COMPUTED[:1].upper()}{CAUSES_NOT_COMPUTED[1:]}.**{header[title_end:]}"
     header = header.rstrip("\n") + "\n\n"
     files = _line_groups(survivors)
     if not files:

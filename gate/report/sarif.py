@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.model import Cause, Mutant, RunResult
+from gate.model import CAUSES_NOT_COMPUTED, Cause, Mutant, RunResult
 from gate.report.markdown import DEFAULT_HINTS, cause_label, first_change
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -121,8 +121,19 @@ def sarif_log(result: RunResult) -> dict[str, Any]:
             "score": counts.score,
             "coveredScore": counts.covered_score,
             "total": counts.total,
+            "causesComputed": result.causes_computed,
         },
     }
+    if not result.causes_computed:
+        # Shown by SARIF viewers above the results.
+        run["invocations"] = [
+            {
+                "executionSuccessful": True,
+                "toolExecutionNotifications": [
+                    {"level": "warning", "message": {"text": CAUSES_NOT_COMPUTED}}
+                ],
+            }
+        ]
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 

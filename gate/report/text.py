@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.text import Text
 
 from gate.classify import qualname_of, tally
-from gate.model import UNDETECTED, Cause, Counts, Mutant, Replacement, RunResult, Status
+from gate.model import CAUSES_NOT_COMPUTED, UNDETECTED, Cause, Counts, Mutant, Replacement, RunResult, Status
 from gate.policy import Verdict, judge
 
 MAX_TESTS_SHOWN = 3
@@ -39,6 +39,8 @@ def render(
         emoji=False,
         soft_wrap=True,
     )
+    if not result.causes_computed:
+        console.print(Text(f"gate: {CAUSES_NOT_COMPUTED}", style="bold yellow"))
     _header(console, result)
     _survivors(console, result)
     _others(console, result)
