@@ -12,7 +12,7 @@ import pytest
 
 from tests.gate.projects import make_project
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.census]
 
 SHOP = """\
 class Downloader:

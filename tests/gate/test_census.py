@@ -6,14 +6,18 @@ Every replacement style gets its exact record: test node id, dotted target, kind
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from gate.census import CACHE, Census, collect, load_or_collect, source_shape
+from gate.census import CACHE, Census, collect, failure_reason, load_or_collect, source_shape
+from gate.census_plugin import resolve_dotted
 from gate.exit_code import RunError
 from gate.model import Replacement
 from tests.gate.census_fixture import FILES
+
+pytestmark = pytest.mark.census
 
 
 def write_project(root: Path, files: dict[str, str]) -> Path:
@@ -238,3 +242,91 @@ def test_collect_raises_a_run_error_naming_the_log_when_pytest_cannot_run(tmp_pa
     with pytest.raises(RunError, match=r"pytest exit 4.*census\.log"):
         collect(root, ["tests/missing"], log_path=log)
     assert "tests/missing" in log.read_text()
+
+
+# Calls that change nothing (raising=False on what is absent) hide nothing; the dotted-string forms of
+# setattr and delattr resolve to the same owner as the object forms.
+NO_OPS = {
+    "pkg/__init__.py": "",
+    "pkg/mod.py": "SETTINGS = {'a': 1}\n\n\ndef double(x):\n    return 2 * x\n\n\nclass Box:\n    def size(self):\n        return 1\n",
+    "tests/__init__.py": "",
+    "tests/test_no_ops.py": (
+        "from pkg import mod\n\n\n"
+        "def test_absent(monkeypatch):\n"
+        "    monkeypatch.delattr(mod, 'nothere', raising=False)\n"
+        "    monkeypatch.delitem(mod.SETTINGS, 'absent', raising=False)\n"
+        "    monkeypatch.delenv('GATE_SURELY_UNSET_VARIABLE', raising=False)\n\n\n"
+        "def test_strings(monkeypatch):\n"
+        "    monkeypatch.setattr('pkg.mod.Box.size', lambda self: 0)\n"
+        "    monkeypatch.delattr('pkg.mod.double')\n"
+        "    monkeypatch.setattr(mod, 'absent_before', 1, raising=False)\n"
+    ),
+}
+
+
+def test_no_op_calls_record_nothing_and_string_targets_resolve(tmp_path: Path) -> None:
+    root = write_project(tmp_path, NO_OPS)
+    census = collect(root, ["tests"], log_path=tmp_path / "census.log")
+    assert records(census, "tests/test_no_ops.py::test_absent") == set()
+    assert records(census, "tests/test_no_ops.py::test_strings") == {
+        ("pkg.mod.Box.size", "monkeypatch.setattr", "tests/test_no_ops.py:11", ""),
+        ("pkg.mod.double", "monkeypatch.delattr", "tests/test_no_ops.py:12", ""),
+        ("pkg.mod.absent_before", "monkeypatch.setattr", "tests/test_no_ops.py:13", ""),
+    }
+
+
+def test_collect_with_a_sample_runs_only_the_first_tests_and_counts_all(tmp_path: Path) -> None:
+    root = write_project(tmp_path, NO_OPS)
+    census = collect(root, ["tests"], log_path=tmp_path / "census.log", sample=1)
+    assert census.tests == ["tests/test_no_ops.py::test_absent"]
+    assert census.collected == 2
+
+
+def test_a_census_plugin_that_cannot_load_is_a_run_error_with_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_project(
+        tmp_path, {**SMALL, "broken_census.py": "raise ImportError('census broken on purpose')\n"}
+    )
+    monkeypatch.setenv("GATE_CENSUS_PLUGIN", "broken_census")
+    with pytest.raises(RunError) as caught:
+        collect(root, ["tests"], log_path=root / ".gate" / "census.log")
+    # pytest 8 and 9 word the plugin's import error differently, and exit 1 or 3.
+    assert re.fullmatch(
+        r"the mock census could not run \(pytest exit [13]: ImportError: (Error importing plugin "
+        r'"broken_census": )?census broken on purpose\); see \.gate/census\.log',
+        str(caught.value),
+    ), str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("log", "reason"),
+    [
+        (
+            "Traceback (most recent call last):\n  File 'x'\nImportError: cannot import name 'notset' from "
+            "'_pytest.monkeypatch'\n",
+            "ImportError: cannot import name 'notset' from '_pytest.monkeypatch'",
+        ),
+        (
+            "E   ModuleNotFoundError: No module named 'pkg'\n\n=== 1 error in 0.1s ===\n",
+            "ModuleNotFoundError: No module named 'pkg'",
+        ),
+        (
+            "ERROR: file or directory not found: tests/missing\n\n",
+            "ERROR: file or directory not found: tests/missing",
+        ),
+        ("", "no output"),
+    ],
+)
+def test_failure_reason_is_the_last_exception_else_the_last_line(log: str, reason: str) -> None:
+    assert failure_reason(log) == reason
+
+
+def test_resolve_dotted_finds_the_owner_as_monkeypatch_does() -> None:
+    import os.path
+
+    assert resolve_dotted("os.path.join") == (os.path, "join")
+    assert resolve_dotted("gate.census.Census.of") == (Census, "of")
+    assert resolve_dotted("nosuchmodule_anywhere.x") is None
+    assert resolve_dotted("gate.census.NoSuch.x") is None
+    assert resolve_dotted("plain") is None

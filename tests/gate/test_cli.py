@@ -26,6 +26,7 @@ def test_every_help_is_complete(command: list[str]) -> None:
             "--max-children",
             "--no-progress",
             "--quiet",
+            "--no-causes",
         ):
             assert option in result.output
     if not command:
