@@ -14,6 +14,7 @@ import pytest
 from py.services.download_coordinator import DownloadCoordinator
 from py.services.downloader import DownloadProgress
 from py.services.progress_broadcaster import InMemoryProgressBroadcaster, RecordingProgressBroadcaster
+from tests.aio import until
 from tests.fakes import FakeClock, make_version
 from tests.http_server import Serve
 
@@ -373,12 +374,8 @@ async def test_list_active_downloads_delegates(http_server, make_manager, broadc
     assert [d["download_id"] for d in listing["downloads"]] == ["d"]
 
 
-async def until_message(broadcaster, predicate, rounds: int = 10_000) -> None:
-    for _ in range(rounds):
-        if any(predicate(data) for _, data in broadcaster.messages):
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("message never arrived")
+async def until_message(broadcaster, predicate) -> None:
+    await until(lambda: any(predicate(data) for _, data in broadcaster.messages), what="the message")
 
 
 # -- broadcaster --------------------------------------------------------------------------------

@@ -10,20 +10,12 @@ import os
 
 import pytest
 
+from tests.aio import until
 from tests.fakes import make_version
 from tests.http_server import Serve
 
 BODY = bytes(range(256)) * 8
 PNG = b"\x89PNG preview"
-
-
-async def until(predicate, rounds: int = 10_000) -> None:
-    """Yield to the event loop until ``predicate()`` holds (bounded by rounds, not by time)."""
-    for _ in range(rounds):
-        if predicate():
-            return
-        await asyncio.sleep(0)
-    raise AssertionError("condition never became true")
 
 
 async def statuses(manager) -> dict[str, str]:
