@@ -14,19 +14,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from gate import accept, census, runner
+from gate import accept
 from gate.atomic import write_text_atomic
-from gate.blindspots import find_blind_spots
-from gate.classify import CLASSIFIED, classify, unknown_tests
+from gate.causes import census
+from gate.causes.classify import CLASSIFIED, classify, unknown_tests
 from gate.config import GateConfig
 from gate.exit_code import RunError
 from gate.lock import run_lock
 from gate.model import Mutant, RunResult
-from gate.mutmut_state import CorruptMeta, read_meta
+from gate.mutmut import process
+from gate.mutmut.blindspots import find_blind_spots
+from gate.mutmut.results import RESULTS_FILE, read_results, write_results
+from gate.mutmut.selection import Selection, mangle, module_name
+from gate.mutmut.state import CorruptMeta, read_meta
 from gate.policy import Verdict, judge
 from gate.report import render
-from gate.results import RESULTS_FILE, read_results, write_results
-from gate.selection import Selection, mangle, module_name
 from gate.sources import render_inputs
 
 
@@ -36,7 +38,7 @@ class Execution:
 
     result: RunResult
     verdict: Verdict
-    outcome: runner.RunOutcome
+    outcome: process.RunOutcome
     warnings: list[str] = field(default_factory=list)
 
 
@@ -46,7 +48,7 @@ def execute(
     *,
     fail_under: float | None = None,
     max_children: int | None = None,
-    on_progress: runner.ProgressCallback | None = None,
+    on_progress: process.ProgressCallback | None = None,
 ) -> Execution:
     """Run the selection under the repository's run lock, read and judge the results."""
     started_at = datetime.now(UTC)
@@ -54,7 +56,7 @@ def execute(
     with run_lock(
         config.root, float(config.value("lock_wait")), what=f"gate {selection.kind} {selection.label}"
     ):
-        outcome = runner.run(config, selection, max_children=max_children, on_progress=on_progress)
+        outcome = process.run(config, selection, max_children=max_children, on_progress=on_progress)
         mutants = read_results(config, selection)
     reused = set(outcome.reused)
     for mutant in mutants:

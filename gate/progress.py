@@ -12,7 +12,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from gate.runner import Progress as RunProgress
+from gate.mutmut.process import Progress as RunProgress
 
 PLAIN_EVERY_S = 5.0
 

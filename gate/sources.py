@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gate.history import HISTORY_PATH, History
 from gate.model import RunResult
+from gate.weekly.history import HISTORY_PATH, History
 
 # Runs shown in the HTML trend: a year of weekly runs.
 TREND_RUNS = 52

@@ -1,4 +1,4 @@
-"""Mock census: which test replaces which code, from one run of the judging suite with gate.census_plugin.
+"""Mock census: which test replaces which code, from one run of the judging suite with gate.causes.plugin.
 
 The result is cached in ``.gate/census.json`` under a hash of the tests and of the sources' shape, so it costs
 at most one extra suite run, and none while neither changed.
@@ -85,7 +85,7 @@ def fingerprint(
     between two `gate check` runs, costs no new suite run. Plus the plugin and the Python version."""
     digest = hashlib.sha256()
     digest.update(f"{SCHEMA}\0{sys.version}\0{' '.join(test_paths)}\0{' '.join(extra_args)}\0".encode())
-    digest.update(Path(__file__).with_name("census_plugin.py").read_bytes())
+    digest.update(Path(__file__).with_name("plugin.py").read_bytes())
     tests: set[Path] = {root / name for name in _CONFIG_FILES if (root / name).is_file()}
     for entry in test_paths:
         tests.update(_python_files(root / entry))
@@ -155,7 +155,7 @@ def collect(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.unlink(missing_ok=True)
     command = [
-        python, "-m", "pytest", "--rootdir=.", "-q", "-p", "gate.census_plugin", f"--gate-census-out={out}",
+        python, "-m", "pytest", "--rootdir=.", "-q", "-p", "gate.causes.plugin", f"--gate-census-out={out}",
         "-p", "no:randomly", "-p", "no:random-order", "-p", "no:cacheprovider",
         *extra_args, *test_paths,
     ]  # fmt: skip

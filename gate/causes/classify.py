@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from gate.census import Census
+from gate.causes.census import Census
 from gate.model import Cause, Mutant, Replacement, Status
 
 CLASSIFIED = frozenset({Status.SURVIVED, Status.NO_TESTS})

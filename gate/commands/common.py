@@ -18,10 +18,10 @@ from gate.atomic import write_text_atomic
 from gate.config import GateConfig, load_config
 from gate.exit_code import ExitCode, GateError
 from gate.model import RunResult
+from gate.mutmut.selection import Selection
 from gate.policy import Verdict
 from gate.progress import ProgressReporter
 from gate.report import FORMATS, render
-from gate.selection import Selection
 from gate.sources import render_inputs
 
 F = Callable[..., Any]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from gate.history import HISTORY_PATH, History, RunRecord, sparkline, trend
+from gate.weekly.history import HISTORY_PATH, History, RunRecord, sparkline, trend
 
 
 @click.command("history")

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import click
 
-from gate.annotation import annotations, in_github_actions
 from gate.atomic import write_text_atomic
 from gate.commands.common import emit, exit_with, format_options_for, project_config, warn, warn_run
 from gate.exit_code import ConfigError
-from gate.github import GitHubClient, api_url_from, fork_notice, resolve_pull_request
-from gate.in_diff import run_in_diff
 from gate.pipeline import publish
-from gate.pr_policy import judge_changed_lines
+from gate.pr.annotation import annotations, in_github_actions
+from gate.pr.github import GitHubClient, api_url_from, fork_notice, resolve_pull_request
+from gate.pr.policy import judge_changed_lines
+from gate.pr.scope import run_in_diff
 from gate.progress import ProgressReporter
 from gate.report.markdown import render_markdown
 

@@ -4,9 +4,9 @@ runs mutmut's own `run` command, only its mutant generation, or its preflight ch
 mutmut loads its configuration from the working directory at import, forks and edits sys.path, so it
 is only ever imported here, in a child process started with cwd = the project root.
 
-    python -m gate.mutmut_entry [--timeout-multiplier X] run [--max-children N] [NAMES...]
-    python -m gate.mutmut_entry [--timeout-multiplier X] generate [--max-children N]
-    python -m gate.mutmut_entry [--timeout-multiplier X] preflight [--max-children N]
+    python -m gate.mutmut.entry [--timeout-multiplier X] run [--max-children N] [NAMES...]
+    python -m gate.mutmut.entry [--timeout-multiplier X] generate [--max-children N]
+    python -m gate.mutmut.entry [--timeout-multiplier X] preflight [--max-children N]
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def main(argv: list[str]) -> None:
     argv = _apply_settings(argv)
     if not argv:
         raise SystemExit(
-            "usage: python -m gate.mutmut_entry [--timeout-multiplier X] run|generate|map|preflight"
+            "usage: python -m gate.mutmut.entry [--timeout-multiplier X] run|generate|map|preflight"
         )
     command, rest = argv[0], argv[1:]
     if command == "generate":

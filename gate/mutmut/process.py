@@ -21,7 +21,9 @@ from pathlib import Path
 from gate.config import GateConfig
 from gate.exit_code import RunError
 from gate.model import Status
-from gate.mutmut_state import (
+from gate.mutmut.selection import Selection, mangled_function
+from gate.mutmut.source_hashes import forget_after_source_changes
+from gate.mutmut.state import (
     UNFINISHED_CODES,
     CorruptMeta,
     FileMeta,
@@ -32,9 +34,7 @@ from gate.mutmut_state import (
     reset_verdicts,
     status_of,
 )
-from gate.selection import Selection, mangled_function
-from gate.source_hashes import forget_after_source_changes
-from gate.test_hashes import TestChanges, compare, hash_suite, load_hashes, save_hashes
+from gate.mutmut.test_hashes import TestChanges, compare, hash_suite, load_hashes, save_hashes
 
 LOG_FILE = Path(".gate") / "mutmut.log"
 POLL_S = 0.5
@@ -131,7 +131,7 @@ def run_names(
 ) -> RunOutcome:
     """Re-test exactly these mutants (cached verdicts ignored), e.g. one survivor alone with one worker
     to confirm it is not flaky."""
-    from gate.selection import for_names
+    from gate.mutmut.selection import for_names
 
     if not names:
         return RunOutcome()
@@ -331,7 +331,7 @@ def classify_failure(log_text: str, returncode: int) -> str:
 
 
 def _entry(config: GateConfig) -> list[str]:
-    args = [sys.executable, "-m", "gate.mutmut_entry"]
+    args = [sys.executable, "-m", "gate.mutmut.entry"]
     if config.mutmut.timeout_multiplier is None:
         args += ["--timeout-multiplier", str(config.timeout_multiplier)]
     return args

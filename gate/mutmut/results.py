@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig
 from gate.exit_code import ConfigError
-from gate.lines import def_lines, first_change, mutation_line
 from gate.model import Mutant, RunResult
-from gate.mutant_id import assign_ids
-from gate.mutmut_state import CorruptMeta, Stats, read_meta, read_stats, status_of
-from gate.selection import Selection, mangled_function, qualname_of
+from gate.mutmut.lines import def_lines, first_change, mutation_line
+from gate.mutmut.mutant_id import assign_ids
+from gate.mutmut.selection import Selection, mangled_function, qualname_of
+from gate.mutmut.state import CorruptMeta, Stats, read_meta, read_stats, status_of
 
 if TYPE_CHECKING:
     import libcst as cst

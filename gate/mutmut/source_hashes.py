@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from gate.atomic import write_text_atomic
-from gate.mutmut_state import forget_tests, read_stats
-from gate.selection import module_name
+from gate.mutmut.selection import module_name
+from gate.mutmut.state import forget_tests, read_stats
 
 STATE_FILE = Path(".gate") / "source-hashes.json"
 

@@ -13,15 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gate import accept, pipeline, runner
+from gate import accept, pipeline
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig
-from gate.diffscope import DiffScope, changed_lines
 from gate.lock import run_lock
 from gate.model import DETECTED, Mutant, RunResult, Status
-from gate.mutmut_state import reset_verdicts
-from gate.results import read_results
-from gate.selection import Selection
+from gate.mutmut import process
+from gate.mutmut.results import read_results
+from gate.mutmut.selection import Selection
+from gate.mutmut.state import reset_verdicts
+from gate.pr.diffscope import DiffScope, changed_lines
 
 SELECTION = "changed-lines"
 CONFIRMATIONS_FILE = Path(".gate") / "confirmed.json"
@@ -50,7 +51,7 @@ def run_in_diff(
     fail_under: float | None = None,
     max_children: int | None = None,
     confirm: bool = True,
-    on_progress: runner.ProgressCallback | None = None,
+    on_progress: process.ProgressCallback | None = None,
     on_stage: Stage | None = None,
 ) -> InDiff:
     """Scope the diff, bring the mutants on changed lines to a verdict, confirm the survivors."""
@@ -67,9 +68,9 @@ def run_in_diff(
     files = tuple(sorted(scope.files))
     with run_lock(config.root, float(config.value("lock_wait")), what=f"gate pr --base {base}"):
         all_files = config.mutatable_files()
-        runner.repair(config, all_files)
-        _reset, test_changes = runner.apply_test_changes(config, all_files)
-        runner.generate(config, max_children=max_children)
+        process.repair(config, all_files)
+        _reset, test_changes = process.apply_test_changes(config, all_files)
+        process.generate(config, max_children=max_children)
         candidates = read_results(config, Selection(files=files, kind=SELECTION, label=base))
         outcome.unplaced = sum(1 for m in candidates if m.line <= 0)
         on_lines = [m for m in candidates if scope.contains(m.file, m.line)]
@@ -79,10 +80,10 @@ def run_in_diff(
             f"{len(on_lines)} mutants on changed lines: {len(pending)} to test, {len(on_lines) - len(pending)} cached"
         )
         if not pending and test_changes.any:
-            runner.map_forgotten_tests(config, max_children)
+            process.map_forgotten_tests(config, max_children)
         if pending:
             # 0: the configured worker count (run_names defaults to one worker, meant for confirmations).
-            runner.run_names(config, pending, max_children=max_children or 0, on_progress=on_progress)
+            process.run_names(config, pending, max_children=max_children or 0, on_progress=on_progress)
             outcome.tested = list(pending)
         mutants = _read(config, files, names)
         memory = _Confirmations.load(config.root)
@@ -96,7 +97,7 @@ def run_in_diff(
             # confirmation leaves these to be tested again rather than a stale "survived".
             chosen = set(survivors)
             reset_verdicts(config.root, files, lambda name, _code: name in chosen)
-            runner.run_names(config, survivors, max_children=1, on_progress=on_progress)
+            process.run_names(config, survivors, max_children=1, on_progress=on_progress)
             mutants = _read(config, files, names)
             again = {m.name: m for m in mutants}
             for name in survivors:

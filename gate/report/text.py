@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from gate.classify import qualname_of, tally
+from gate.causes.classify import qualname_of, tally
 from gate.model import UNDETECTED, Cause, Counts, Mutant, Replacement, RunResult, Status
 from gate.policy import Verdict, judge
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.census import CACHE, Census, collect, load_or_collect, source_shape
+from gate.causes.census import CACHE, Census, collect, load_or_collect, source_shape
 from gate.exit_code import RunError
 from gate.model import Replacement
 from tests.gate.census_fixture import FILES

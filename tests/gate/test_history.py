@@ -7,8 +7,8 @@ import sqlite3
 import pytest
 
 from gate.exit_code import ExitCode
-from gate.history import History, HistoryError, compare, record, sparkline, trend
 from gate.model import Cause, Status
+from gate.weekly.history import History, HistoryError, compare, record, sparkline, trend
 from tests.gate.sample_results import sample_result
 
 
