@@ -14,8 +14,8 @@ from pathlib import Path
 from gate.config import GateConfig
 from gate.exit_code import RunError
 from gate.lock import run_lock
-from gate.mutmut import process
-from gate.mutmut.selection import mangled_function
+from gate.mutmut.names import function_of
+from gate.mutmut.preflight import Preflight, preflight
 from gate.mutmut.state import read_meta
 
 # Wall time mutmut spends per mutant beyond its tests: a fork plus pytest.main (mutmut-notes §7).
@@ -59,7 +59,7 @@ def diagnose(config: GateConfig, *, max_children: int | None = None) -> Diagnosi
         return diagnosis
     with run_lock(config.root, float(config.value("lock_wait")), what="gate doctor"):
         try:
-            result = process.preflight(config, max_children=max_children)
+            result = preflight(config, max_children=max_children)
         except RunError as error:
             diagnosis.checks.append(Check("mutmut preflight", False, str(error)))
             return diagnosis
@@ -135,7 +135,7 @@ def clean_suite_check(config: GateConfig) -> Check:
     return Check("clean suite", False, f"python -m pytest {' '.join(tests)} fails: {summary}")
 
 
-def _estimate(config: GateConfig, files: list[str], result: process.Preflight, diagnosis: Diagnosis) -> None:
+def _estimate(config: GateConfig, files: list[str], result: Preflight, diagnosis: Diagnosis) -> None:
     total_s = 0.0
     for path in files:
         meta = read_meta(config.root, path)
@@ -143,7 +143,7 @@ def _estimate(config: GateConfig, files: list[str], result: process.Preflight, d
             continue
         for name, code in meta.exit_code_by_key.items():
             diagnosis.mutants += 1
-            tests = result.tests_by_function.get(mangled_function(name), [])
+            tests = result.tests_by_function.get(function_of(name), [])
             if code is None:
                 diagnosis.pending += 1
             if tests:

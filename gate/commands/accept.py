@@ -12,7 +12,7 @@ import click
 from gate import accept
 from gate.exit_code import ConfigError
 from gate.model import DETECTED
-from gate.mutmut.results import load_results, write_results
+from gate.results import load_results, write_results
 
 
 @click.command("accept")

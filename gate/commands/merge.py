@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from gate.mutmut.results import write_results
+from gate.results import write_results
 from gate.weekly.history import record_run
 from gate.weekly.merge import load_shard, merge
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import click
 
 from gate.commands.common import emit, exit_with, format_options
-from gate.mutmut.results import RESULTS_FILE, load_results
 from gate.policy import judge
+from gate.results import RESULTS_FILE, load_results
 
 
 @click.command("report")

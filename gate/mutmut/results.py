@@ -1,4 +1,4 @@
-"""The results reader: mutants/ (.meta, .spans, mutated files, mutmut-stats.json) into model.Mutant.
+"""mutmut's results read into model.Mutant: mutants/ (.meta, .spans, mutated files, mutmut-stats.json).
 
 Diffs are read with mutmut's pure parsing helpers on paths under the given root, never through its
 config-reading code, so this runs safely in the gate's process from any working directory.
@@ -12,19 +12,16 @@ from difflib import unified_diff
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.atomic import write_text_atomic
 from gate.config import GateConfig
-from gate.exit_code import ConfigError
-from gate.model import Mutant, RunResult
+from gate.model import Mutant
 from gate.mutmut.lines import def_lines, first_change, mutation_line
 from gate.mutmut.mutant_id import assign_ids
-from gate.mutmut.selection import Selection, mangled_function, qualname_of
-from gate.mutmut.state import CorruptMeta, Stats, read_meta, read_stats, status_of
+from gate.mutmut.names import function_of, local_of, original_of, qualname_of
+from gate.mutmut.selection import Selection
+from gate.mutmut.state import CorruptMeta, Stats, mutated_path, read_meta, read_stats, spans_path, status_of
 
 if TYPE_CHECKING:
     import libcst as cst
-
-RESULTS_FILE = Path(".gate") / "results.json"
 
 
 @dataclass(frozen=True)
@@ -95,7 +92,7 @@ def _read_file(
             function=qualname,
             status=status_of(codes.get(name)),
             diff=diff,
-            tests=stats.tests_for(mangled_function(name)),
+            tests=stats.tests_for(function_of(name)),
             duration=durations.get(name),
         )
         for name, qualname, line, diff in partial
@@ -106,23 +103,24 @@ class _MutantsFile:
     """One mutated file under mutants/, read once; functions are cut out through its .spans index."""
 
     def __init__(self, root: Path, path: str) -> None:
-        self.file = root / "mutants" / path
+        self.file = mutated_path(root, path)
         self.lines: list[str] | None = None
         self.spans: dict[str, tuple[int, int]] | None = None
         self.module: cst.Module | None = None
         self.originals: dict[str, list[str]] = {}
         try:
-            data = json.loads((root / "mutants" / (path + ".spans")).read_text(encoding="utf-8"))
+            data = json.loads(spans_path(root, path).read_text(encoding="utf-8"))
             if data.get("version") == 1:
                 self.spans = {k: (int(v[0]), int(v[1])) for k, v in data["spans"].items()}
         except (OSError, ValueError, KeyError, TypeError):
             self.spans = None
 
     def texts(self, name: str) -> _Texts | None:
-        local = name.rpartition(".")[2]  # x_add__mutmut_3 / xǁCǁm__mutmut_3
-        orig_name = local.partition("__mutmut_")[0] + "__mutmut_orig"
-        qual_func = qualname_of(name).rpartition(".")[2]
-        is_method = "." in qualname_of(name)
+        local = local_of(name)  # x_add__mutmut_3 / xǁCǁm__mutmut_3
+        orig_name = original_of(name)
+        qualname = qualname_of(name)
+        qual_func = qualname.rpartition(".")[2]
+        is_method = "." in qualname
         original = self.originals.get(orig_name)
         if original is None:
             original = self._function_text(orig_name, qual_func, is_method)
@@ -168,20 +166,3 @@ class _MutantsFile:
             except (OSError, cst.ParserSyntaxError):
                 return None
         return find_top_level_function_or_method(self.module, generated)
-
-
-def write_results(root: Path, result: RunResult, path: Path | None = None) -> Path:
-    """Write .gate/results.json (gate-report/1) atomically."""
-    target = path or root / RESULTS_FILE
-    return write_text_atomic(target, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
-
-
-def load_results(root: Path, path: Path | None = None) -> RunResult:
-    """The results of the last run (.gate/results.json, or `path`); ConfigError when missing or unreadable."""
-    source = path or root / RESULTS_FILE
-    try:
-        return RunResult.from_json(json.loads(source.read_text(encoding="utf-8")))
-    except FileNotFoundError:
-        raise ConfigError(f"{source}: no results yet (run `gate run` first)") from None
-    except (ValueError, KeyError, TypeError) as error:
-        raise ConfigError(f"{source}: not a readable gate report: {error}") from None

@@ -1,130 +1,144 @@
-"""Runs the mutants whose mutated line a change touched, re-using mutmut's cached verdicts for the rest.
-
-Each survivor is then re-run alone (one worker): one that is killed that way is flaky, not a survivor.
+"""The changed-lines scope: the mutants on the lines a change touched, run through the pipeline like any
+other scope, re-using mutmut's cached verdicts; each survivor is then re-run alone (one worker): one
+that is killed that way is flaky, not a survivor.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gate import accept, pipeline
+from gate import pipeline
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig
-from gate.lock import run_lock
 from gate.model import DETECTED, Mutant, RunResult, Status
-from gate.mutmut import process
+from gate.mutmut import runner
+from gate.mutmut.process import ProgressCallback
 from gate.mutmut.results import read_results
 from gate.mutmut.selection import Selection
 from gate.mutmut.state import reset_verdicts
 from gate.pr.diffscope import DiffScope, changed_lines
+from gate.pr.policy import judge_changed_lines
 
 SELECTION = "changed-lines"
 CONFIRMATIONS_FILE = Path(".gate") / "confirmed.json"
 
-
-@dataclass
-class InDiff:
-    """What a changed-lines run found and did."""
-
-    result: RunResult
-    scope: DiffScope
-    tested: list[str] = field(default_factory=list)  # mutants tested in this run
-    confirmed: list[str] = field(default_factory=list)  # survivors re-run alone that survived again
-    flaky: list[str] = field(default_factory=list)  # survivors killed when re-run alone
-    unplaced: int = 0  # mutants of changed files whose line could not be found (left out)
-    warnings: list[str] = field(default_factory=list)
-
-
 Stage = Callable[[str], None]
 
 
-def run_in_diff(
+@dataclass
+class ChangedLinesRun:
+    """What a changed-lines run found and did."""
+
+    execution: pipeline.Execution
+    scope: DiffScope
+    confirmed: list[str] = field(default_factory=list)  # survivors re-run alone that survived again
+    flaky: list[str] = field(default_factory=list)  # survivors killed when re-run alone
+    unplaced: int = 0  # mutants of changed files whose line could not be found (left out)
+
+    @property
+    def result(self) -> RunResult:
+        return self.execution.result
+
+
+def run_changed_lines(
     config: GateConfig,
     base: str,
     *,
+    max_new_survivors: int = 0,
     fail_under: float | None = None,
     max_children: int | None = None,
     confirm: bool = True,
-    on_progress: process.ProgressCallback | None = None,
+    on_progress: ProgressCallback | None = None,
     on_stage: Stage | None = None,
-) -> InDiff:
-    """Scope the diff, bring the mutants on changed lines to a verdict, confirm the survivors."""
+) -> ChangedLinesRun:
+    """Scope the diff since `base`, bring the mutants on changed lines to a verdict, confirm the
+    survivors, and judge them by the PR policy (`fail_under` is the PR's floor)."""
     stage = on_stage or (lambda _msg: None)
-    started_at = datetime.now(UTC)
-    started = time.monotonic()
     scope = changed_lines(config.root, base, targets=config.target_files(), test_roots=config.tests)
     stage(scope.describe() + ("" if scope.files else ": no mutants on changed lines"))
-    outcome = InDiff(result=_result(config, [], scope, fail_under), scope=scope)
-    if not scope.files:
-        outcome.result.finished = datetime.now(UTC).isoformat(timespec="seconds")
-        return outcome
+    steps = _Steps(config, scope, confirm=confirm, stage=stage, on_progress=on_progress)
+    execution = pipeline.execute(
+        config,
+        Selection(files=tuple(sorted(scope.files)), kind=SELECTION, label=base),
+        fail_under=fail_under,
+        max_children=max_children,
+        on_progress=on_progress,
+        narrow=steps.narrow,
+        settle=steps.settle,
+        judge=lambda result: judge_changed_lines(result, max_new_survivors, fail_under),
+        scope=scope.to_json(),
+    )
+    return ChangedLinesRun(execution, scope, steps.confirmed, steps.flaky, steps.unplaced)
 
-    files = tuple(sorted(scope.files))
-    with run_lock(config.root, float(config.value("lock_wait")), what=f"gate pr --base {base}"):
-        all_files = config.mutatable_files()
-        process.repair(config, all_files)
-        _reset, test_changes = process.apply_test_changes(config, all_files)
-        process.generate(config, max_children=max_children)
-        candidates = read_results(config, Selection(files=files, kind=SELECTION, label=base))
-        outcome.unplaced = sum(1 for m in candidates if m.line <= 0)
-        on_lines = [m for m in candidates if scope.contains(m.file, m.line)]
-        names = tuple(sorted(m.name for m in on_lines))
+
+class _Steps:
+    """What the changed-lines scope adds to the pipeline's run, under its lock."""
+
+    def __init__(
+        self,
+        config: GateConfig,
+        scope: DiffScope,
+        *,
+        confirm: bool,
+        stage: Stage,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        self.config, self.scope, self.confirm = config, scope, confirm
+        self.stage, self.on_progress = stage, on_progress
+        self.confirmed: list[str] = []
+        self.flaky: list[str] = []
+        self.unplaced = 0
+
+    def narrow(self, selection: Selection) -> Selection:
+        """Once generated: the mutants whose mutated line is a changed line."""
+        candidates = read_results(self.config, selection)
+        self.unplaced = sum(1 for m in candidates if m.line <= 0)
+        on_lines = [m for m in candidates if self.scope.contains(m.file, m.line)]
         pending = [m.name for m in on_lines if m.status == Status.NOT_CHECKED]
-        stage(
-            f"{len(on_lines)} mutants on changed lines: {len(pending)} to test, {len(on_lines) - len(pending)} cached"
+        self.stage(
+            f"{len(on_lines)} mutants on changed lines: {len(pending)} to test, "
+            f"{len(on_lines) - len(pending)} cached"
         )
-        if not pending and test_changes.any:
-            process.map_forgotten_tests(config, max_children)
-        if pending:
-            # 0: the configured worker count (run_names defaults to one worker, meant for confirmations).
-            process.run_names(config, pending, max_children=max_children or 0, on_progress=on_progress)
-            outcome.tested = list(pending)
-        mutants = _read(config, files, names)
+        return Selection(
+            files=tuple(sorted({m.file for m in on_lines})),
+            names=tuple(sorted(m.name for m in on_lines)),
+            kind=selection.kind,
+            label=selection.label,
+        )
+
+    def settle(self, mutants: list[Mutant]) -> list[Mutant]:
+        """Each survivor not confirmed before is re-run alone; the confirmations are remembered."""
+        config = self.config
         memory = _Confirmations.load(config.root)
         memory.apply(mutants)
         survivors = [m.name for m in mutants if m.status == Status.SURVIVED and not memory.settled(m)]
-        if confirm and survivors:
-            stage(
-                f"re-running {len(survivors)} survivor{'s' if len(survivors) != 1 else ''} alone to confirm"
-            )
-            # Back to "not checked" first: progress then counts real verdicts, and an interrupted
-            # confirmation leaves these to be tested again rather than a stale "survived".
-            chosen = set(survivors)
-            reset_verdicts(config.root, files, lambda name, _code: name in chosen)
-            process.run_names(config, survivors, max_children=1, on_progress=on_progress)
-            mutants = _read(config, files, names)
-            again = {m.name: m for m in mutants}
-            for name in survivors:
-                if again[name].status in DETECTED:
-                    outcome.flaky.append(name)
-                else:
-                    outcome.confirmed.append(name)
-                memory.record(again[name], flaky=again[name].status in DETECTED)
-            memory.apply(mutants)
-            memory.save(config.root)
-
-    tested = set(outcome.tested)
-    for mutant in mutants:
-        mutant.reused = mutant.name not in tested
-    outcome.warnings = list(config.warnings)
-    mutants = pipeline.assign_causes(config, mutants, outcome.warnings)
-    result = _result(config, mutants, scope, fail_under)
-    result.started = started_at.isoformat(timespec="seconds")
-    result.finished = datetime.now(UTC).isoformat(timespec="seconds")
-    result.duration_s = time.monotonic() - started
-    result.retested = len(tested)
-    result.reused = len(mutants) - len(tested & {m.name for m in mutants})
-    # Equivalent mutants recorded with `gate accept` do not count against the change; a PR looks at
-    # changed lines only, so it never calls an acceptance elsewhere stale.
-    accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), lambda _entry: False)
-    outcome.result = result
-    return outcome
+        if not (self.confirm and survivors):
+            return mutants
+        self.stage(
+            f"re-running {len(survivors)} survivor{'s' if len(survivors) != 1 else ''} alone to confirm"
+        )
+        # Back to "not checked" first: progress then counts real verdicts, and an interrupted
+        # confirmation leaves these to be tested again rather than a stale "survived".
+        files = tuple(sorted({m.file for m in mutants}))
+        names = tuple(sorted(m.name for m in mutants))
+        chosen = set(survivors)
+        reset_verdicts(config.root, files, lambda name, _code: name in chosen)
+        runner.run_names(config, survivors, max_children=1, on_progress=self.on_progress)
+        mutants = read_results(config, Selection(files=files, names=names, kind=SELECTION))
+        again = {m.name: m for m in mutants}
+        for name in survivors:
+            if again[name].status in DETECTED:
+                self.flaky.append(name)
+            else:
+                self.confirmed.append(name)
+            memory.record(again[name], flaky=again[name].status in DETECTED)
+        memory.apply(mutants)
+        memory.save(config.root)
+        return mutants
 
 
 class _Confirmations:
@@ -166,23 +180,3 @@ class _Confirmations:
     def save(self, root: Path) -> None:
         data = {"mutants": dict(sorted(self.entries.items()))}
         write_text_atomic(root / CONFIRMATIONS_FILE, json.dumps(data, indent=1) + "\n")
-
-
-def _read(config: GateConfig, files: tuple[str, ...], names: tuple[str, ...]) -> list[Mutant]:
-    return read_results(config, Selection(files=files, names=names, kind=SELECTION))
-
-
-def _result(
-    config: GateConfig, mutants: list[Mutant], scope: DiffScope, fail_under: float | None
-) -> RunResult:
-    targets = {config.target_of(path) for path in scope.files}
-    return RunResult(
-        mutants=mutants,
-        commit=pipeline.git_commit(config.root),
-        started=datetime.now(UTC).isoformat(timespec="seconds"),
-        target_floors={name: t.fail_under for name, t in config.targets.items() if name in targets},
-        fail_under=fail_under,
-        config_fingerprint=pipeline.config_fingerprint(config),
-        selection=SELECTION,
-        scope=scope.to_json(),
-    )

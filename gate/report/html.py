@@ -13,9 +13,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from gate import __version__
-from gate.model import UNDETECTED, Counts, Mutant, RunResult, Status
+from gate.model import UNDETECTED, Counts, Mutant, RunRecord, RunResult, Status
 from gate.report.chart import trend_svg
-from gate.weekly.history import RunRecord
 
 # Shown in the source view: what the tests let through, and what a person decided about.
 SHOWN = UNDETECTED | {Status.SUSPICIOUS, Status.ACCEPTED}

@@ -9,7 +9,7 @@ import json
 from gate.causes.census import Census
 from gate.causes.classify import classify
 from gate.model import Mutant, Replacement, RunResult, Status
-from gate.report import render
+from gate.pipeline import render
 
 T = "tests/services/test_dl.py::"
 MOD = "py.services.downloader"

@@ -8,7 +8,8 @@ import pytest
 
 from gate.exit_code import ExitCode
 from gate.model import Cause, Status
-from gate.weekly.history import History, HistoryError, compare, record, sparkline, trend
+from gate.report.history import sparkline, trend
+from gate.weekly.history import History, HistoryError, compare, record
 from tests.gate.sample_results import sample_result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from gate.config import load_config
-from gate.mutmut import process as runner
+from gate.mutmut import runner
 from gate.mutmut.lines import anchor, def_lines, first_change, mutation_line
 from gate.mutmut.mutant_id import assign_ids, mutant_id
 from gate.mutmut.results import read_results
