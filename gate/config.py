@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from gate.exit_code import ConfigError
 
@@ -46,10 +46,6 @@ def _is_str_list(value: Any) -> bool:
 
 def _is_positive_number(value: Any) -> bool:
     return _is_number(value) and value > 0
-
-
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str) and bool(value)
 
 
 @dataclass(frozen=True)
@@ -151,7 +147,7 @@ class GateConfig:
 
     @property
     def fail_under(self) -> float | None:
-        return self.values["fail_under"]
+        return cast(float | None, self.values["fail_under"])
 
     @property
     def tests(self) -> tuple[str, ...]:
@@ -159,7 +155,7 @@ class GateConfig:
 
     @property
     def max_children(self) -> int | None:
-        return self.values["max_children"]
+        return cast(int | None, self.values["max_children"])
 
     @property
     def timeout_multiplier(self) -> float:
@@ -270,25 +266,7 @@ def _read_targets(root: Path, table: Any, mutmut: MutmutSettings, warnings: list
     claimed: set[str] = set()
     for name, spec in table.items():
         where = f"[tool.gate.targets] {name}"
-        if isinstance(spec, list):
-            patterns, floor = spec, None
-            if not _is_str_list(patterns):
-                raise ConfigError(f"{PYPROJECT}: {where}: expected a list of paths or globs, got {spec!r}")
-        elif isinstance(spec, dict):
-            for key, value in spec.items():
-                if key not in TARGET_KEYS:
-                    raise ConfigError(
-                        f"{PYPROJECT}: {where}: unknown key {key!r} (known keys: {', '.join(TARGET_KEYS)})"
-                    )
-                if not TARGET_KEYS[key].check(value):
-                    raise ConfigError(
-                        f"{PYPROJECT}: {where}.{key}: expected {TARGET_KEYS[key].expected}, got {value!r}"
-                    )
-            if "paths" not in spec:
-                raise ConfigError(f"{PYPROJECT}: {where}: the table form needs paths = [...]")
-            patterns, floor = spec["paths"], spec.get("fail_under")
-        else:
-            raise ConfigError(f"{PYPROJECT}: {where}: expected a list of paths or a table, got {spec!r}")
+        patterns, floor = _target_spec(where, spec)
         if not patterns:
             raise ConfigError(f"{PYPROJECT}: {where}: lists no files")
         files, missing = _resolve_patterns(root, name, patterns)
@@ -314,6 +292,28 @@ def _read_targets(root: Path, table: Any, mutmut: MutmutSettings, warnings: list
             fail_under=float(floor) if floor is not None else None,
         )
     return targets
+
+
+def _target_spec(where: str, spec: Any) -> tuple[list[str], Any]:
+    """A target's patterns and floor, from its list form or its table form (`paths`, `fail_under`)."""
+    if isinstance(spec, list):
+        if not _is_str_list(spec):
+            raise ConfigError(f"{PYPROJECT}: {where}: expected a list of paths or globs, got {spec!r}")
+        return spec, None
+    if not isinstance(spec, dict):
+        raise ConfigError(f"{PYPROJECT}: {where}: expected a list of paths or a table, got {spec!r}")
+    for key, value in spec.items():
+        if key not in TARGET_KEYS:
+            raise ConfigError(
+                f"{PYPROJECT}: {where}: unknown key {key!r} (known keys: {', '.join(TARGET_KEYS)})"
+            )
+        if not TARGET_KEYS[key].check(value):
+            raise ConfigError(
+                f"{PYPROJECT}: {where}.{key}: expected {TARGET_KEYS[key].expected}, got {value!r}"
+            )
+    if "paths" not in spec:
+        raise ConfigError(f"{PYPROJECT}: {where}: the table form needs paths = [...]")
+    return spec["paths"], spec.get("fail_under")
 
 
 def _resolve_patterns(root: Path, name: str, patterns: list[str]) -> tuple[list[str], list[str]]:
@@ -354,41 +354,7 @@ def _resolve_patterns(root: Path, name: str, patterns: list[str]) -> tuple[list[
 def _read_mutmut(root: Path, pyproject_data: dict[str, Any]) -> MutmutSettings:
     """mutmut's settings, read the way mutmut 3.8 reads them: [tool.mutmut] in pyproject wins over setup.cfg."""
     toml_table = pyproject_data.get("tool", {}).get("mutmut")
-    if toml_table is not None:
-        origin = f"{PYPROJECT} [tool.mutmut]"
-
-        def get(key: str, kind: type) -> Any:
-            if key not in toml_table:
-                return None
-            value = toml_table[key]
-            if kind is list and not _is_str_list(value):
-                # mutmut iterates a string character by character: "py" would mean ["p", "y"].
-                raise ConfigError(f"{origin}: {key}: expected a TOML list of strings, got {value!r}")
-            if kind is float and not _is_number(value):
-                raise ConfigError(f"{origin}: {key}: expected a number, got {value!r}")
-            return value
-
-    else:
-        parser = configparser.ConfigParser()
-        cfg_path = root / SETUP_CFG
-        try:
-            parser.read(cfg_path, encoding="utf-8")
-        except configparser.Error as error:
-            raise ConfigError(f"{SETUP_CFG}: cannot be parsed: {error}") from None
-        has_section = parser.has_section("mutmut")
-        origin = f"{SETUP_CFG} [mutmut]" if has_section else "mutmut defaults"
-
-        def get(key: str, kind: type) -> Any:
-            if not has_section or not parser.has_option("mutmut", key):
-                return None
-            raw = parser.get("mutmut", key)
-            if kind is list:
-                return [line.strip() for line in raw.split("\n") if line.strip()]
-            try:
-                return float(raw)
-            except ValueError:
-                raise ConfigError(f"{origin}: {key}: expected a number, got {raw!r}") from None
-
+    origin, get = _toml_settings(toml_table) if toml_table is not None else _cfg_settings(root)
     source_paths = get("source_paths", list) or get("paths_to_mutate", list)
     if not source_paths:
         raise ConfigError(
@@ -413,6 +379,51 @@ def _read_mutmut(root: Path, pyproject_data: dict[str, Any]) -> MutmutSettings:
         timeout_multiplier=float(timeout) if timeout is not None else None,
         timeout_constant=float(constant) if constant is not None else 1.0,
     )
+
+
+# Reads one mutmut setting by key and kind (list or float); None when it is not set.
+_Getter = Callable[[str, type], Any]
+
+
+def _toml_settings(table: dict[str, Any]) -> tuple[str, _Getter]:
+    origin = f"{PYPROJECT} [tool.mutmut]"
+
+    def get(key: str, kind: type) -> Any:
+        if key not in table:
+            return None
+        value = table[key]
+        if kind is list and not _is_str_list(value):
+            # mutmut iterates a string character by character: "py" would mean ["p", "y"].
+            raise ConfigError(f"{origin}: {key}: expected a TOML list of strings, got {value!r}")
+        if kind is float and not _is_number(value):
+            raise ConfigError(f"{origin}: {key}: expected a number, got {value!r}")
+        return value
+
+    return origin, get
+
+
+def _cfg_settings(root: Path) -> tuple[str, _Getter]:
+    parser = configparser.ConfigParser()
+    cfg_path = root / SETUP_CFG
+    try:
+        parser.read(cfg_path, encoding="utf-8")
+    except configparser.Error as error:
+        raise ConfigError(f"{SETUP_CFG}: cannot be parsed: {error}") from None
+    has_section = parser.has_section("mutmut")
+    origin = f"{SETUP_CFG} [mutmut]" if has_section else "mutmut defaults"
+
+    def get(key: str, kind: type) -> Any:
+        if not has_section or not parser.has_option("mutmut", key):
+            return None
+        raw = parser.get("mutmut", key)
+        if kind is list:
+            return [line.strip() for line in raw.split("\n") if line.strip()]
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"{origin}: {key}: expected a number, got {raw!r}") from None
+
+    return origin, get
 
 
 def _check_test_selection(tests: list[str], mutmut: MutmutSettings, warnings: list[str]) -> None:

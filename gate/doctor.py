@@ -12,12 +12,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gate import census, pipeline, runner
+from gate import pipeline
+from gate.causes import census
 from gate.config import GateConfig
 from gate.exit_code import RunError
 from gate.lock import run_lock
-from gate.mutmut_state import read_meta
-from gate.selection import mangled_function
+from gate.mutmut.names import function_of
+from gate.mutmut.preflight import Preflight, preflight
+from gate.mutmut.state import read_meta
 
 # Wall time mutmut spends per mutant beyond its tests: a fork plus pytest.main (mutmut-notes §7).
 OVERHEAD_PER_MUTANT_S = 0.05
@@ -63,7 +65,7 @@ def diagnose(config: GateConfig, *, max_children: int | None = None) -> Diagnosi
     diagnosis.checks.append(census_check(config))
     with run_lock(config.root, float(config.value("lock_wait")), what="gate doctor"):
         try:
-            result = runner.preflight(config, max_children=max_children)
+            result = preflight(config, max_children=max_children)
         except RunError as error:
             diagnosis.checks.append(Check("mutmut preflight", False, str(error)))
             return diagnosis
@@ -174,7 +176,7 @@ def _version(distribution: str) -> str:
         return "(unknown version)"
 
 
-def _estimate(config: GateConfig, files: list[str], result: runner.Preflight, diagnosis: Diagnosis) -> None:
+def _estimate(config: GateConfig, files: list[str], result: Preflight, diagnosis: Diagnosis) -> None:
     total_s = 0.0
     for path in files:
         meta = read_meta(config.root, path)
@@ -182,7 +184,7 @@ def _estimate(config: GateConfig, files: list[str], result: runner.Preflight, di
             continue
         for name, code in meta.exit_code_by_key.items():
             diagnosis.mutants += 1
-            tests = result.tests_by_function.get(mangled_function(name), [])
+            tests = result.tests_by_function.get(function_of(name), [])
             if code is None:
                 diagnosis.pending += 1
             if tests:

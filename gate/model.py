@@ -1,4 +1,4 @@
-"""The results model: plain dataclasses for mutants, counts and a whole run.
+"""The results model: plain dataclasses for mutants, counts, a whole run, its verdict and past runs.
 
 Every stage passes these along (runner -> results -> classify -> policy ->
 render), and `gate-report/1` JSON is their serialised form.
@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from gate.exit_code import ExitCode
+from gate.mutmut.names import qualname_of
 
 SCHEMA = "gate-report/1"
 
@@ -37,8 +40,6 @@ class Cause(StrEnum):
     UNRELIABLE = "unreliable"
 
 
-# Statuses that leave the score's denominator.
-EXCLUDED_FROM_SCORE = frozenset({Status.SKIPPED, Status.ACCEPTED, Status.TYPE_ERROR, Status.NOT_CHECKED})
 DETECTED = frozenset({Status.KILLED, Status.TIMEOUT})
 UNDETECTED = frozenset({Status.SURVIVED, Status.NO_TESTS})
 
@@ -76,7 +77,7 @@ class Replacement:
 class Mutant:
     """One mutant, with its verdict and, when not killed, why."""
 
-    id: str  # stable id (see gate.mutant_id)
+    id: str  # stable id (see gate.mutmut.mutant_id)
     name: str  # mutmut's name, e.g. py.services.downloader.xǁDownloaderǁdownload_file__mutmut_17
     target: str
     file: str  # repository-relative, forward slashes
@@ -95,8 +96,9 @@ class Mutant:
     accepted_reason: str = ""
 
     @property
-    def mangled_function(self) -> str:
-        return self.name.rsplit("__mutmut_", 1)[0]
+    def qualname(self) -> str:
+        """Its function's qualname: `function` as recorded, else decoded from mutmut's name."""
+        return qualname_of(self)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -330,3 +332,87 @@ class RunResult:
 
 def _mutant_order(mutant: Mutant) -> tuple[str, int, str]:
     return (mutant.file, mutant.line, mutant.id)
+
+
+@dataclass
+class Verdict:
+    """Whether the gate passed, and every floor that was missed (one line each); the policy decides it."""
+
+    exit_code: ExitCode
+    overall: Counts
+    targets: dict[str, Counts] = field(default_factory=dict)
+    failures: list[str] = field(default_factory=list)
+    fail_under: float | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == ExitCode.PASSED
+
+    @classmethod
+    def of(
+        cls,
+        failures: list[str],
+        overall: Counts,
+        targets: dict[str, Counts] | None = None,
+        fail_under: float | None = None,
+    ) -> Verdict:
+        """Failed when any floor was missed, passed otherwise."""
+        return cls(
+            exit_code=ExitCode.FAILED if failures else ExitCode.PASSED,
+            overall=overall,
+            targets=targets or {},
+            failures=failures,
+            fail_under=fail_under,
+        )
+
+
+@dataclass(frozen=True)
+class TargetRecord:
+    """One target's figures in one past run."""
+
+    score: float | None
+    covered_score: float | None
+    total: int
+    counts: dict[str, int] = field(default_factory=dict)  # "status" or "status/cause" -> count
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "covered_score": self.covered_score,
+            "total": self.total,
+            "counts": dict(self.counts),
+        }
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One past run as the history keeps it."""
+
+    id: int
+    commit: str | None
+    started: str
+    finished: str
+    duration_s: float
+    selection: str
+    score: float | None
+    covered_score: float | None
+    total: int
+    retested: int
+    reused: int
+    targets: dict[str, TargetRecord]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "commit": self.commit,
+            "started": self.started,
+            "finished": self.finished,
+            "duration_s": self.duration_s,
+            "selection": self.selection,
+            "score": self.score,
+            "covered_score": self.covered_score,
+            "total": self.total,
+            "retested": self.retested,
+            "reused": self.reused,
+            "targets": {name: t.to_json() for name, t in sorted(self.targets.items())},
+        }

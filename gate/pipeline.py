@@ -1,6 +1,7 @@
-"""The pipeline every command uses: config -> runner -> results -> causes -> policy -> render -> publish.
+"""The spine every scope (full run, check, pr) goes through: config -> mutmut freshness -> mutmut run ->
+results -> census -> classify -> policy -> render -> publish.
 
-Commands call `execute` (run and judge) and `publish` (write results and reports); nothing here prints.
+Commands call `execute` (run, explain and judge) and `publish` (write results and reports); nothing here prints.
 """
 
 from __future__ import annotations
@@ -9,25 +10,34 @@ import hashlib
 import json
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-from gate import accept, census, runner
+from gate import accept, policy, report
 from gate.atomic import write_text_atomic
-from gate.blindspots import find_blind_spots
-from gate.classify import CLASSIFIED, classify, unknown_tests
+from gate.causes import census
+from gate.causes.classify import CLASSIFIED, classify, unknown_tests
 from gate.config import GateConfig
 from gate.exit_code import RunError
 from gate.lock import run_lock
-from gate.model import Mutant, RunResult
-from gate.mutmut_state import CorruptMeta, read_meta
-from gate.policy import Verdict, judge
-from gate.report import render
-from gate.results import RESULTS_FILE, read_results, write_results
-from gate.selection import Selection, mangle, module_name
-from gate.sources import render_inputs
+from gate.model import BlindSpot, Mutant, RunResult, Verdict
+from gate.mutmut import runner
+from gate.mutmut.blindspots import find_blind_spots
+from gate.mutmut.names import in_module, mangle
+from gate.mutmut.process import ProgressCallback
+from gate.mutmut.results import read_results
+from gate.mutmut.selection import Selection
+from gate.mutmut.state import CorruptMeta, read_meta
+from gate.results import write_results
+from gate.weekly.history import HISTORY_PATH, History
+
+# The kinds of selection that cover only part of their files: they report no blind spots.
+_PART_OF_FILES = ("function", "names", "changed-lines")
+# Runs shown in the HTML trend: a year of weekly runs.
+TREND_RUNS = 52
 
 
 @dataclass
@@ -46,19 +56,33 @@ def execute(
     *,
     fail_under: float | None = None,
     max_children: int | None = None,
-    on_progress: runner.ProgressCallback | None = None,
+    on_progress: ProgressCallback | None = None,
+    narrow: runner.Narrow | None = None,
+    settle: Callable[[list[Mutant]], list[Mutant]] | None = None,
+    judge: Callable[[RunResult], Verdict] = policy.judge,
+    scope: dict[str, Any] | None = None,
     causes: bool = True,
 ) -> Execution:
-    """Run the selection under the repository's run lock, read and judge the results.
+    """Run the selection under the repository's run lock, read, explain and judge the results.
 
+    A narrower scope (a PR's changed lines) adds `narrow` (which mutants, once generated), `settle` (a
+    second look at their verdicts, still under the lock), its own `judge`, and its `scope` description.
+    A selection without files has no mutant: nothing is locked, refreshed or run.
     ``causes=False`` (``--no-causes``) skips the census: survivors keep no cause and every report says so."""
     started_at = datetime.now(UTC)
     started = time.monotonic()
-    with run_lock(
-        config.root, float(config.value("lock_wait")), what=f"gate {selection.kind} {selection.label}"
-    ):
-        outcome = runner.run(config, selection, max_children=max_children, on_progress=on_progress)
-        mutants = read_results(config, selection)
+    if selection.files:
+        with run_lock(
+            config.root, float(config.value("lock_wait")), what=f"gate {selection.kind} {selection.label}"
+        ):
+            outcome = runner.run(
+                config, selection, max_children=max_children, on_progress=on_progress, narrow=narrow
+            )
+            mutants = read_results(config, outcome.selection)
+            if settle is not None:
+                mutants = settle(mutants)
+    else:
+        outcome, mutants = runner.RunOutcome(selection=selection), []
     reused = set(outcome.reused)
     for mutant in mutants:
         mutant.reused = mutant.name in reused
@@ -78,6 +102,7 @@ def execute(
         reused=len(outcome.reused),
         config_fingerprint=config_fingerprint(config),
         selection=selection.kind,
+        scope=scope,
         causes_computed=causes,
     )
     accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), acceptance_scope(selection))
@@ -86,10 +111,10 @@ def execute(
 
 def acceptance_scope(selection: Selection) -> Callable[[accept.Acceptance], bool] | None:
     """Which acceptances a selection can call stale: all for a full run, those of its files otherwise
-    (of its functions for one function; none for explicitly named mutants)."""
+    (of its functions for one function; none for explicitly named mutants or changed lines)."""
     if selection.kind == "all":
         return None
-    if selection.kind == "names":
+    if selection.kind in ("names", "changed-lines"):
         return lambda _entry: False
     files = set(selection.files)
     if selection.kind == "function":
@@ -140,7 +165,7 @@ def census_selection(config: GateConfig) -> list[str]:
 def publish(
     config: GateConfig,
     result: RunResult,
-    outputs: list[tuple[str, Path]] = (),  # type: ignore[assignment]
+    outputs: Sequence[tuple[str, Path]] = (),
     *,
     write_state: bool = True,
 ) -> list[Path]:
@@ -149,14 +174,55 @@ def publish(
     if write_state:
         written.append(write_results(config.root, result))
     for fmt, path in outputs:
-        written.append(
-            write_text_atomic(path, render(result, fmt, **render_inputs(fmt, config.root, result)))
-        )
+        written.append(write_text_atomic(path, render(result, fmt, root=config.root)))
     return written
 
 
-def results_path(config: GateConfig) -> Path:
-    return config.root / RESULTS_FILE
+def render(
+    result: RunResult,
+    fmt: str,
+    *,
+    verdict: Verdict | None = None,
+    fail_under: float | None = None,
+    root: Path | None = None,
+    **options: Any,
+) -> str:
+    """`result` as a report in format `fmt` (gate.report). The verdict shown is the one given, else the
+    policy's on `result` (`fail_under` overriding its floor); a shard is not judged. With `root`, the
+    formats that show code or trends get the source texts and past runs read there."""
+    if verdict is None and result.shard is None:
+        verdict = policy.judge(result, fail_under)
+    inputs = render_inputs(fmt, root, result) if root is not None else {}
+    return report.render(result, fmt, verdict=verdict, **inputs, **options)
+
+
+def render_inputs(fmt: str, root: Path, result: RunResult) -> dict[str, Any]:
+    """The extra options format ``fmt`` renders from: sources of the mutated files (and tests), past runs.
+    Renderers read nothing themselves."""
+    if fmt == "stryker":
+        tests = {test.split("::", 1)[0] for mutant in result.mutants for test in mutant.tests}
+        return {
+            "sources": read_sources(root, {m.file for m in result.mutants}),
+            "test_sources": read_sources(root, tests),
+        }
+    if fmt == "html":
+        return {
+            "sources": read_sources(root, {m.file for m in result.mutants}),
+            "runs": History(root / HISTORY_PATH).runs(limit=TREND_RUNS),
+        }
+    return {}
+
+
+def read_sources(root: Path, paths: set[str] | list[str]) -> dict[str, str]:
+    """Repository-relative path -> text, for each path that exists under ``root`` (others are left out)."""
+    sources: dict[str, str] = {}
+    for path in sorted(set(paths)):
+        file = root / path
+        try:
+            sources[path] = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+    return sources
 
 
 def git_commit(root: Path) -> str | None:
@@ -185,8 +251,8 @@ def _floors(config: GateConfig, selection: Selection) -> dict[str, float | None]
     return {name: config.targets[name].fail_under for name in config.targets if name in names}
 
 
-def _blind_spots(config: GateConfig, selection: Selection) -> list:
-    if selection.kind in ("function", "names"):
+def _blind_spots(config: GateConfig, selection: Selection) -> list[BlindSpot]:
+    if selection.kind in _PART_OF_FILES:
         return []
     mutated: set[str] = set()
     for path in selection.files:
@@ -195,5 +261,5 @@ def _blind_spots(config: GateConfig, selection: Selection) -> list:
         except CorruptMeta:
             meta = None
         if meta is not None:
-            mutated.update(f"{module_name(path)}.{local}" for local in meta.hash_by_function_name)
+            mutated.update(in_module(path, local) for local in meta.hash_by_function_name)
     return find_blind_spots(config.root, selection.files, mutated)

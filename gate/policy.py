@@ -5,42 +5,7 @@ Score = (killed + timeout) / (all - skipped - accepted - type-error - not-checke
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from gate.exit_code import ExitCode
-from gate.model import Counts, RunResult
-
-
-@dataclass
-class Verdict:
-    """Whether the gate passed, and every floor that was missed (one line each)."""
-
-    exit_code: ExitCode
-    overall: Counts
-    targets: dict[str, Counts] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-    fail_under: float | None = None
-
-    @property
-    def passed(self) -> bool:
-        return self.exit_code == ExitCode.PASSED
-
-    @classmethod
-    def of(
-        cls,
-        failures: list[str],
-        overall: Counts,
-        targets: dict[str, Counts] | None = None,
-        fail_under: float | None = None,
-    ) -> Verdict:
-        """Failed when any floor was missed, passed otherwise."""
-        return cls(
-            exit_code=ExitCode.FAILED if failures else ExitCode.PASSED,
-            overall=overall,
-            targets=targets or {},
-            failures=failures,
-            fail_under=fail_under,
-        )
+from gate.model import Counts, RunResult, Verdict
 
 
 def under_floor(counts: Counts, floor: float | None) -> bool:

@@ -10,9 +10,9 @@ from types import TracebackType
 from typing import TextIO
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
-from gate.runner import Progress as RunProgress
+from gate.mutmut.process import Progress as RunProgress
 
 PLAIN_EVERY_S = 5.0
 
@@ -27,7 +27,7 @@ class ProgressReporter:
         self.enabled = enabled
         self.tty = self.stream.isatty() if tty is None else tty
         self._bar: Progress | None = None
-        self._task: int | None = None
+        self._task: TaskID | None = None
         self._last_plain = 0.0
         self._last: RunProgress | None = None
 

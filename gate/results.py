@@ -1,173 +1,18 @@
-"""The results reader: mutants/ (.meta, .spans, mutated files, mutmut-stats.json) into model.Mutant.
+"""The last results: `.gate/results.json` (gate-report/1), written atomically and read back.
 
-Diffs are read with mutmut's pure parsing helpers on paths under the given root, never through its
-config-reading code, so this runs safely in the gate's process from any working directory.
+`gate report`, `gate accept` and the shard planner read it; every completed run and merge writes it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from difflib import unified_diff
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gate.atomic import write_text_atomic
-from gate.config import GateConfig
 from gate.exit_code import ConfigError
-from gate.lines import def_lines, first_change, mutation_line
-from gate.model import Mutant, RunResult
-from gate.mutant_id import assign_ids
-from gate.mutmut_state import CorruptMeta, Stats, read_meta, read_stats, status_of
-from gate.selection import Selection, mangled_function, qualname_of
-
-if TYPE_CHECKING:
-    import libcst as cst
+from gate.model import RunResult
 
 RESULTS_FILE = Path(".gate") / "results.json"
-
-
-@dataclass(frozen=True)
-class _Texts:
-    original: list[str]
-    mutant: list[str]
-
-
-def read_results(config: GateConfig, selection: Selection) -> list[Mutant]:
-    """Every mutant of the selection with its verdict, stable id, line, diff and the tests that reach it."""
-    root = config.root
-    stats = read_stats(root)
-    mutants: list[Mutant] = []
-    for path in selection.files:
-        try:
-            meta = read_meta(root, path)
-        except CorruptMeta:
-            continue
-        if meta is None:
-            continue
-        names = [n for n in meta.exit_code_by_key if selection.contains(n)]
-        if names:
-            mutants += _read_file(config, path, names, meta.exit_code_by_key, meta.durations_by_key, stats)
-    return mutants
-
-
-def _read_file(
-    config: GateConfig,
-    path: str,
-    names: list[str],
-    codes: dict[str, int | None],
-    durations: dict[str, float],
-    stats: Stats,
-) -> list[Mutant]:
-    root = config.root
-    source = (root / path).read_text(encoding="utf-8")
-    defs = def_lines(source)
-    reader = _MutantsFile(root, path)
-    target = config.target_of(path) or ""
-    entries: list[tuple[str, str, str, str, str]] = []
-    partial: list[tuple[str, str, int, str]] = []
-    for name in names:
-        qualname = qualname_of(name)
-        texts = reader.texts(name)
-        line, diff, original, mutated = 0, "", "", ""
-        if texts is not None:
-            change = first_change(texts.original, texts.mutant)
-            if change is not None:
-                original = "\n".join(s.strip() for s in texts.original[change.orig_start : change.orig_end])
-                mutated = "\n".join(s.strip() for s in texts.mutant[change.mutant_start : change.mutant_end])
-                if qualname in defs:
-                    line = mutation_line(defs[qualname], texts.original, change)
-            diff = "\n".join(
-                unified_diff(texts.original, texts.mutant, fromfile=path, tofile=path, lineterm="")
-            )
-            if diff:
-                diff += "\n"
-        entries.append((name, path, qualname, original, mutated))
-        partial.append((name, qualname, line, diff))
-    ids = assign_ids(entries)
-    return [
-        Mutant(
-            id=ids[name],
-            name=name,
-            target=target,
-            file=path,
-            line=line,
-            function=qualname,
-            status=status_of(codes.get(name)),
-            diff=diff,
-            tests=stats.tests_for(mangled_function(name)),
-            duration=durations.get(name),
-        )
-        for name, qualname, line, diff in partial
-    ]
-
-
-class _MutantsFile:
-    """One mutated file under mutants/, read once; functions are cut out through its .spans index."""
-
-    def __init__(self, root: Path, path: str) -> None:
-        self.file = root / "mutants" / path
-        self.lines: list[str] | None = None
-        self.spans: dict[str, tuple[int, int]] | None = None
-        self.module: cst.Module | None = None
-        self.originals: dict[str, list[str]] = {}
-        try:
-            data = json.loads((root / "mutants" / (path + ".spans")).read_text(encoding="utf-8"))
-            if data.get("version") == 1:
-                self.spans = {k: (int(v[0]), int(v[1])) for k, v in data["spans"].items()}
-        except (OSError, ValueError, KeyError, TypeError):
-            self.spans = None
-
-    def texts(self, name: str) -> _Texts | None:
-        local = name.rpartition(".")[2]  # x_add__mutmut_3 / xǁCǁm__mutmut_3
-        orig_name = local.partition("__mutmut_")[0] + "__mutmut_orig"
-        qual_func = qualname_of(name).rpartition(".")[2]
-        is_method = "." in qualname_of(name)
-        original = self.originals.get(orig_name)
-        if original is None:
-            original = self._function_text(orig_name, qual_func, is_method)
-            if original is None:
-                return None
-            self.originals[orig_name] = original
-        mutant = self._function_text(local, qual_func, is_method)
-        if mutant is None:
-            return None
-        return _Texts(original, mutant)
-
-    def _function_text(self, generated: str, original_name: str, is_method: bool) -> list[str] | None:
-        import libcst as cst  # imported on first use: keeps `gate --help` and `gate report` fast
-
-        function = self._from_index(generated, is_method) or self._from_module(generated)
-        if function is None:
-            return None
-        function = function.with_changes(name=cst.Name(original_name))
-        return cst.Module([function]).code.strip().split("\n")
-
-    def _from_index(self, generated: str, is_method: bool) -> cst.FunctionDef | None:
-        from mutmut.mutation.diff_apply import parse_generated_function
-
-        if self.spans is None or generated not in self.spans:
-            return None
-        if self.lines is None:
-            try:
-                self.lines = self.file.read_text(encoding="utf-8").splitlines(keepends=True)
-            except OSError:
-                return None
-        start, end = self.spans[generated]
-        return parse_generated_function(
-            "".join(self.lines[start - 1 : end]), name=generated, is_method=is_method
-        )
-
-    def _from_module(self, generated: str) -> cst.FunctionDef | None:
-        import libcst as cst
-        from mutmut.mutation.diff_apply import find_top_level_function_or_method
-
-        if self.module is None:
-            try:
-                self.module = cst.parse_module(self.file.read_text(encoding="utf-8"))
-            except (OSError, cst.ParserSyntaxError):
-                return None
-        return find_top_level_function_or_method(self.module, generated)
 
 
 def write_results(root: Path, result: RunResult, path: Path | None = None) -> Path:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 
-from gate import selection
 from gate.commands.common import conclude, execute, format_options, project_config, run_options, warn
+from gate.mutmut import selection
 
 
 @click.command("check")

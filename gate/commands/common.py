@@ -17,12 +17,10 @@ from gate import pipeline
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig, load_config
 from gate.exit_code import ExitCode, GateError
-from gate.model import RunResult
-from gate.policy import Verdict
+from gate.model import RunResult, Verdict
+from gate.mutmut.selection import Selection
 from gate.progress import ProgressReporter
-from gate.report import FORMATS, render
-from gate.selection import Selection
-from gate.sources import render_inputs
+from gate.report import FORMATS
 
 F = Callable[..., Any]
 
@@ -122,12 +120,8 @@ def emit(
     """Render the report in the chosen format to stdout or to --output."""
     if as_json:
         fmt = "json"
-    options: dict[str, Any] = render_inputs(fmt, Path.cwd(), result)
-    if fmt == "text":
-        options = {"color": output is None and use_color(), "verdict": verdict}
-    elif fmt == "markdown":
-        options = {"verdict": verdict}
-    text = render(result, fmt, **options)
+    options = {"color": output is None and use_color()} if fmt == "text" else {}
+    text = pipeline.render(result, fmt, verdict=verdict, root=Path.cwd(), **options)
     if output is not None:
         write_text_atomic(output, text)
         if not quiet:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from gate.history import HISTORY_PATH, History, RunRecord, sparkline, trend
+from gate.report.history import render_runs, trend
+from gate.weekly.history import HISTORY_PATH, History
 
 
 @click.command("history")
@@ -23,56 +24,15 @@ def history_command(as_json: bool, limit: int) -> None:
     Example:
       gate history -n 12
     """
-    history = History(Path.cwd() / HISTORY_PATH)
-    runs = history.runs(limit=limit)
-    series = trend(runs)
+    runs = History(Path.cwd() / HISTORY_PATH).runs(limit=limit)
     if as_json:
+        series = trend(runs)
         data = {
             "runs": [run.to_json() for run in runs],
             "trend": {name: [{"run": i, "score": s} for i, s in points] for name, points in series.items()},
         }
         click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-        return
-    if not runs:
+    elif not runs:
         click.echo(f"No runs recorded yet in {HISTORY_PATH} (`gate run` and `gate merge` record them).")
-        return
-    click.echo(_table(runs))
-    click.echo()
-    width = max(len(name) for name in [*series, "all"])
-    for name, points in [*series.items(), ("all", [(r.id, r.score) for r in runs])]:
-        scores = [score for _, score in points]
-        known = [s for s in scores if s is not None]
-        ends = f"{known[0]:.1f}% -> {known[-1]:.1f}%" if known else "no score"
-        click.echo(f"{name.ljust(width)}  {sparkline(scores)}  {ends}")
-
-
-def _table(runs: list[RunRecord]) -> str:
-    targets = sorted({name for run in runs for name in run.targets})
-    header = ["run", "date", "commit", "time", "score", *targets, "survivors by cause"]
-    rows = [header]
-    for run in runs:
-        causes: dict[str, int] = {}
-        for target in run.targets.values():
-            for key, n in target.counts.items():
-                if "/" in key:
-                    cause = key.split("/", 1)[1]
-                    causes[cause] = causes.get(cause, 0) + n
-        rows.append(
-            [
-                f"#{run.id}",
-                run.finished[:16].replace("T", " "),
-                (run.commit or "-")[:10],
-                f"{run.duration_s:.0f}s",
-                _pct(run.score),
-                *[_pct(run.targets[t].score) if t in run.targets else "-" for t in targets],
-                ", ".join(f"{c} {n}" for c, n in sorted(causes.items())) or "-",
-            ]
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
-    )
-
-
-def _pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}%"
+    else:
+        click.echo(render_runs(runs))

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
-from gate.history import record_run
-from gate.merge import load_shard, merge
 from gate.results import write_results
+from gate.weekly.history import record_run
+from gate.weekly.merge import load_shard, merge
 
 
 @click.command("merge")

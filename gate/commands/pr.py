@@ -1,6 +1,7 @@
 """`gate pr --base REF`: mutants on the lines changed since REF, the PR comment, and optionally posting it.
 
 Survivors are confirmed alone before they count; in GitHub Actions each one also becomes an annotation.
+The work is gate.pr.review's; this shell parses the options and shows what it returns.
 """
 
 from __future__ import annotations
@@ -10,30 +11,12 @@ from pathlib import Path
 
 import click
 
-from gate.annotation import annotations, in_github_actions
 from gate.atomic import write_text_atomic
 from gate.commands.common import emit, exit_with, format_options_for, project_config, warn, warn_run
-from gate.exit_code import ConfigError
-from gate.github import GitHubClient, api_url_from, fork_notice, resolve_pull_request
-from gate.in_diff import run_in_diff
-from gate.pipeline import publish
-from gate.pr_policy import judge_changed_lines
+from gate.pr.annotation import in_github_actions
+from gate.pr.review import COMMENT_FILE, destination, review, skipped_post
+from gate.pr.review import post as post_comment
 from gate.progress import ProgressReporter
-from gate.report.markdown import render_markdown
-
-COMMENT_FILE = Path(".gate") / "pr-comment.md"
-
-
-def default_report_url(env: dict[str, str] | os._Environ[str]) -> str | None:
-    """The Actions run page, where the uploaded report artifacts are listed."""
-    if (
-        env.get("GITHUB_ACTIONS") != "true"
-        or not env.get("GITHUB_RUN_ID")
-        or not env.get("GITHUB_REPOSITORY")
-    ):
-        return None
-    server = env.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
-    return f"{server}/{env['GITHUB_REPOSITORY']}/actions/runs/{env['GITHUB_RUN_ID']}"
 
 
 @click.command("pr")
@@ -109,70 +92,48 @@ def pr_command(
       gate pr --base main --post --repo me/proj --pr 12 --api-url https://ghe.example/api/v3
     """
     env = os.environ
-    if post:
-        # Fail fast on a missing PR or token, before minutes of mutation testing.
-        pull_request = resolve_pull_request(repo, number, env)
-        token = env.get("GITHUB_TOKEN", "")
-        if not token:
-            raise ConfigError("GITHUB_TOKEN is not set: --post needs a token that may comment on the PR")
-    config = project_config()
-    warn(config, quiet)
-    floor = fail_under
-    if floor is None:
-        floor = config.value("pr.fail_under")
-    if floor is None:
-        floor = config.fail_under
-    allowed = (
-        max_new_survivors if max_new_survivors is not None else int(config.value("pr.max_new_survivors"))
-    )
+    to = destination(repo, number, env) if post else None
 
     def stage(message: str) -> None:
         if not quiet:
             click.echo(f"gate: {message}", err=True)
 
+    config = project_config()
+    warn(config, quiet)
     with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
-        found = run_in_diff(
+        done = review(
             config,
             base,
-            fail_under=floor,
+            env=env,
+            fail_under=fail_under,
+            max_new_survivors=max_new_survivors,
             max_children=max_children,
             confirm=not no_confirm,
+            report_url=report_url,
+            comment_file=comment_file,
             on_progress=progress.update,
             on_stage=stage,
             causes=not no_causes,
         )
-    result = found.result
-    warn_run(config, found.warnings, quiet)
-    if found.unplaced:
-        stage(f"{found.unplaced} mutant(s) of the changed files have no known line and were left out")
-    if found.flaky:
-        stage(f"{len(found.flaky)} survivor(s) were killed when re-run alone: reported as flaky")
-    verdict = judge_changed_lines(result, allowed, floor)
-    report_url = report_url or default_report_url(env)
-    comment = render_markdown(result, report_url=report_url, verdict=verdict)
-    publish(config, result)
-    write_text_atomic(config.root / comment_file if not comment_file.is_absolute() else comment_file, comment)
-
-    if in_github_actions(env) and not quiet:
-        for line in annotations(result.survivors()):
+    warn_run(config, done.warnings, quiet)
+    for note in done.notes:
+        stage(note)
+    if not quiet:
+        for line in done.annotations:
             click.echo(line)
     if fmt == "markdown" and not as_json:
         if output is not None:
-            write_text_atomic(output, comment)
+            write_text_atomic(output, done.comment)
         elif not quiet:
-            click.echo(comment, nl=False)
+            click.echo(done.comment, nl=False)
     else:
-        emit(result, verdict, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
-
-    if post:
-        notice = fork_notice(env)
-        if notice:
-            notice += f"; the comment is in {comment_file}"
+        emit(done.result, done.verdict, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
+    if to is not None:
+        skipped = skipped_post(env, comment_file)
+        if skipped:
             click.echo(
-                f"::notice title=gate::{notice}" if in_github_actions(env) else f"gate: {notice}", err=True
+                f"::notice title=gate::{skipped}" if in_github_actions(env) else f"gate: {skipped}", err=True
             )
         else:
-            with GitHubClient(token, api_url_from(api_url, env)) as client:
-                posted = client.upsert_comment(pull_request, comment)
-            stage(f"comment {posted.action} on {pull_request}" + (f": {posted.url}" if posted.url else ""))
-    exit_with(verdict)
+            stage(post_comment(done.comment, to, api_url=api_url, env=env))
+    exit_with(done.verdict)

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import click
 
-from gate import selection
 from gate.commands.common import conclude, emit, execute, format_options, project_config, run_options, warn
-from gate.history import record_run
-from gate.shard import Shard
-from gate.shard import select as select_shard
+from gate.mutmut import selection
+from gate.weekly.history import record_run
+from gate.weekly.shard import Shard
+from gate.weekly.shard import select as select_shard
 
 
 @click.command("run")

@@ -37,4 +37,5 @@ def render(result: RunResult, fmt: str, **options: Any) -> str:
     if module_name is None or importlib.util.find_spec(module_name) is None:
         raise ConfigError(f"unknown format {fmt!r} (available: {', '.join(available_formats())})")
     module = importlib.import_module(module_name)
-    return module.render(result, **options)
+    text: str = module.render(result, **options)
+    return text

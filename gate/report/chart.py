@@ -30,7 +30,9 @@ def scale(values: Sequence[float]) -> tuple[float, float]:
     return low, high
 
 
-def trend_svg(series: Mapping[str, Sequence[float | None]], labels: Sequence[str]) -> str:
+# One drawing, top to bottom: grid, axis labels, then each series' line, points and legend entry, all on
+# the scale computed at the start.
+def trend_svg(series: Mapping[str, Sequence[float | None]], labels: Sequence[str]) -> str:  # noqa: C901
     """An SVG line chart: one line per series over ``labels`` (one label per run, oldest first).
 
     A ``None`` value (a target not run that time) breaks the line.

@@ -13,8 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from gate import __version__
-from gate.history import RunRecord
-from gate.model import CAUSES_NOT_COMPUTED, UNDETECTED, Counts, Mutant, RunResult, Status
+from gate.model import CAUSES_NOT_COMPUTED, UNDETECTED, Counts, Mutant, RunRecord, RunResult, Status
 from gate.report.chart import trend_svg
 
 # Shown in the source view: what the tests let through, and what a person decided about.

@@ -9,46 +9,16 @@ import html
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Protocol
 
 import jinja2
 
-from gate.model import CAUSES_NOT_COMPUTED, Cause, Counts, Mutant, RunResult, Status
+from gate.causes.labels import RANK, hint_for, label, plural
+from gate.model import CAUSES_NOT_COMPUTED, Cause, Counts, Mutant, RunResult, Status, Verdict
 
 MARKER = "<!-- gate-mutation-report -->"
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body, in characters
 MAX_TESTS_SHOWN = 3
 OPEN_FILES_UP_TO = 5  # survivors shown unfolded when there are this few
-
-CAUSE_LABELS: dict[str | None, str] = {
-    Cause.HIDDEN_BY_MOCK: "hidden by mock",
-    Cause.PARTLY_MOCKED: "partly mocked",
-    Cause.WEAK_ASSERTION: "weak assertion",
-    Cause.UNTESTED: "untested",
-    Cause.UNRELIABLE: "unreliable verdict",
-    None: "not classified",
-}
-_CAUSE_RANK = {cause: rank for rank, cause in enumerate(CAUSE_LABELS)}
-DEFAULT_HINTS: dict[str | None, str] = {
-    Cause.HIDDEN_BY_MOCK: "No test runs this code: the tests that reach it replace it with a mock. "
-    "Add a test that runs it for real.",
-    Cause.PARTLY_MOCKED: "The tests that run this code for real do not notice the change, and the others mock "
-    "it out. Assert on its result in a test that does not patch it.",
-    Cause.WEAK_ASSERTION: "Tests run this line and all pass with the change: assert the exact value or side "
-    "effect it produces.",
-    Cause.UNTESTED: "No test reaches this code: add one.",
-    Cause.UNRELIABLE: "A test that runs this clears os.environ, so the verdict may be false: re-check it.",
-    None: "Add or strengthen a test that fails when this line changes.",
-}
-
-
-class Verdict(Protocol):
-    """What the policy decided (gate.policy.Verdict); the renderer only shows it."""
-
-    @property
-    def passed(self) -> bool: ...
-
-    failures: list[str]
 
 
 def code(text: str) -> str:
@@ -94,24 +64,8 @@ def short_diff(diff: str) -> str:
     return "\n".join(lines)
 
 
-def first_change(diff: str) -> tuple[str, str]:
-    """The first removed and the first added line of a mutant's diff, stripped: the change in one glance."""
-    lines = diff.splitlines()
-    old = next((ln[1:].strip() for ln in lines if ln.startswith("-") and not ln.startswith("--- ")), "")
-    new = next((ln[1:].strip() for ln in lines if ln.startswith("+") and not ln.startswith("+++ ")), "")
-    return old, new
-
-
-def cause_label(cause: Cause | None) -> str:
-    return CAUSE_LABELS.get(cause, str(cause))
-
-
 def pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}%"
-
-
-def _plural(count: int, word: str, plural: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
 _ENV = jinja2.Environment(
@@ -121,8 +75,8 @@ _ENV = jinja2.Environment(
     keep_trailing_newline=True,
     autoescape=False,  # markdown, not HTML: every value goes through `esc` or `code` explicitly
 )
-_ENV.filters.update(code=code, esc=esc, pct=pct, fenced=fenced, cause=cause_label, h=html.escape)
-_ENV.globals.update(plural=_plural)
+_ENV.filters.update(code=code, esc=esc, pct=pct, fenced=fenced, cause=label, h=html.escape)
+_ENV.globals.update(plural=plural)
 
 _MUTANT = _ENV.from_string(
     """\
@@ -250,17 +204,17 @@ def _cause_rows(survivors: Sequence[Mutant]) -> list[tuple[str, int]]:
     counts: dict[Cause | None, int] = defaultdict(int)
     for mutant in survivors:
         counts[mutant.cause] += 1
-    return [(cause_label(c), n) for c, n in sorted(counts.items(), key=lambda kv: _CAUSE_RANK.get(kv[0], 99))]
+    return [(label(c), n) for c, n in sorted(counts.items(), key=lambda kv: RANK.get(kv[0], 99))]
 
 
 def _extras(result: RunResult, counts: Counts) -> list[str]:
     extras = []
     flaky = [m for m in result.mutants if m.flaky]
     if counts.accepted:
-        extras.append(f"{_plural(counts.accepted, 'mutant')} accepted as equivalent (gate-accepted.toml)")
+        extras.append(f"{plural(counts.accepted, 'mutant')} accepted as equivalent (gate-accepted.toml)")
     if flaky:
         extras.append(
-            f"{_plural(len(flaky), 'flaky mutant')} (survived in the batch, killed when re-run alone)"
+            f"{plural(len(flaky), 'flaky mutant')} (survived in the batch, killed when re-run alone)"
         )
     if counts.suspicious:
         extras.append(f"{counts.suspicious} suspicious")
@@ -278,7 +232,7 @@ def _line_groups(survivors: Sequence[Mutant]) -> dict[str, list[list[Mutant]]]:
         by_line[(mutant.file, mutant.line)].append(mutant)
     files: dict[str, list[list[Mutant]]] = defaultdict(list)
     for (path, _line), group in sorted(by_line.items()):
-        group.sort(key=lambda m: (_CAUSE_RANK.get(m.cause, 99), m.status != Status.SURVIVED, m.name, m.id))
+        group.sort(key=lambda m: (RANK.get(m.cause, 99), m.status != Status.SURVIVED, m.name, m.id))
         files[path].append(group)
     return dict(files)
 
@@ -291,14 +245,14 @@ def _mutant_block(group: list[Mutant]) -> str:
         diff=short_diff(mutant.diff) or "(diff not available)",
         tests=[code(t) for t in shown],
         more_tests=len(mutant.tests) - len(shown),
-        hint=mutant.hint or DEFAULT_HINTS.get(mutant.cause, DEFAULT_HINTS[None]),
+        hint=hint_for(mutant),
         others=len(group) - 1,
     )
 
 
 def _fold_note(hidden: int, report_url: str | None) -> str:
     where = f"[full report]({report_url})" if report_url else "full report"
-    return f"**{_plural(hidden, 'more survivor')} in the {where}.**\n"
+    return f"**{plural(hidden, 'more survivor')} in the {where}.**\n"
 
 
 def render_markdown(
@@ -374,12 +328,12 @@ def render_markdown(
 def render(
     result: RunResult,
     *,
-    verdict: Verdict | None = None,
+    verdict: Verdict | None,
     report_url: str | None = None,
     limit: int = COMMENT_LIMIT,
     **_options: object,
 ) -> str:
-    """The `markdown` format of `gate report` / `gate pr -f markdown`."""
+    """The `markdown` format of `gate report` / `gate pr -f markdown`; `verdict` None shows none (a shard)."""
     return render_markdown(result, report_url=report_url, verdict=verdict, limit=limit)
 
 

@@ -10,45 +10,25 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
+from gate.causes.labels import hint_for, label, words
 from gate.model import CAUSES_NOT_COMPUTED, Cause, Mutant, RunResult
-from gate.report.markdown import DEFAULT_HINTS, cause_label, first_change
+from gate.report.span import first_change
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 UNCLASSIFIED = "unclassified"
 
-_RULE_TEXT: dict[str, tuple[str, str]] = {
-    Cause.HIDDEN_BY_MOCK: (
-        "HiddenByMock",
-        "A mutant survived because no test runs this function: the tests that reach it replace it with a mock.",
-    ),
-    Cause.PARTLY_MOCKED: (
-        "PartlyMocked",
-        "A mutant survived: the tests that run this function for real do not notice it, and other tests "
-        "replace the function with a mock.",
-    ),
-    Cause.WEAK_ASSERTION: (
-        "WeakAssertion",
-        "A mutant survived although tests run this function: their assertions do not notice the change.",
-    ),
-    Cause.UNTESTED: ("Untested", "A mutant survived because no test reaches this function."),
-    Cause.UNRELIABLE: (
-        "UnreliableVerdict",
-        "A mutant survived, but a test that runs it clears os.environ, so the verdict may be false.",
-    ),
-    UNCLASSIFIED: ("SurvivingMutant", "A mutant survived: no test failed when this line was changed."),
-}
 RULE_IDS: list[str] = [str(c) for c in Cause] + [UNCLASSIFIED]
 
 
 def _rule(rule_id: str) -> dict[str, Any]:
-    name, description = _RULE_TEXT[rule_id]
     cause = None if rule_id == UNCLASSIFIED else Cause(rule_id)
-    hint = DEFAULT_HINTS.get(cause, DEFAULT_HINTS[None])
+    told = words(cause)
+    hint = told.hint
     return {
         "id": rule_id,
-        "name": name,
-        "shortDescription": {"text": f"Surviving mutant: {cause_label(cause)}"},
-        "fullDescription": {"text": description},
+        "name": told.rule,
+        "shortDescription": {"text": f"Surviving mutant: {label(cause)}"},
+        "fullDescription": {"text": told.rule_text},
         "help": {"text": hint, "markdown": hint},
         "defaultConfiguration": {"level": "warning"},
         "properties": {"tags": ["mutation-testing", "tests"], "precision": "high"},
@@ -63,8 +43,7 @@ def _message(mutant: Mutant) -> str:
         ran = f" {len(mutant.tests)} test{'s' if len(mutant.tests) != 1 else ''} ran it and passed."
     else:
         ran = " No test ran it."
-    hint = mutant.hint or DEFAULT_HINTS.get(mutant.cause, DEFAULT_HINTS[None])
-    return f"Surviving mutant{where} ({cause_label(mutant.cause)}){change}.{ran} {hint}"
+    return f"Surviving mutant{where} ({label(mutant.cause)}){change}.{ran} {hint_for(mutant)}"
 
 
 def _result(mutant: Mutant, rule_index: dict[str, int]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Where a mutation changes its line: the changed columns and a mutator category, read from its diff.
+"""Where a mutation changes its line, read from its diff: the first changed lines, the changed columns and
+a mutator category.
 
 mutmut does not record which operator produced a mutant; the first removed and added lines say it.
 """
@@ -28,6 +29,14 @@ class Change:
     removed: str  # the original text in [start, end)
     replacement: str  # what took its place
     mutator: str  # Stryker-style category, e.g. "EqualityOperator"
+
+
+def first_change(diff: str) -> tuple[str, str]:
+    """The first removed and the first added line of a mutant's diff, stripped: the change in one glance."""
+    lines = diff.splitlines()
+    old = next((ln[1:].strip() for ln in lines if ln.startswith("-") and not ln.startswith("--- ")), "")
+    new = next((ln[1:].strip() for ln in lines if ln.startswith("+") and not ln.startswith("+++ ")), "")
+    return old, new
 
 
 def change_of(diff: str) -> Change | None:

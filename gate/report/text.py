@@ -1,5 +1,5 @@
 """The terminal renderer: survivors grouped by file and function with coloured diffs, one summary line
-per target, blind spots, and the verdict. Colour only when asked (a terminal); plain text otherwise.
+per target, blind spots, and the verdict it is given. Colour only when asked (a terminal); plain text otherwise.
 """
 
 from __future__ import annotations
@@ -11,9 +11,17 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from gate.classify import qualname_of, tally
-from gate.model import CAUSES_NOT_COMPUTED, UNDETECTED, Cause, Counts, Mutant, Replacement, RunResult, Status
-from gate.policy import Verdict, judge
+from gate.causes.labels import SECTION_ORDER, SECTIONS, tally, words
+from gate.model import (
+    CAUSES_NOT_COMPUTED,
+    UNDETECTED,
+    Counts,
+    Mutant,
+    Replacement,
+    RunResult,
+    Status,
+    Verdict,
+)
 
 MAX_TESTS_SHOWN = 3
 
@@ -21,13 +29,12 @@ MAX_TESTS_SHOWN = 3
 def render(
     result: RunResult,
     *,
+    verdict: Verdict | None,
     color: bool = False,
     width: int = 100,
-    verdict: Verdict | None = None,
-    fail_under: float | None = None,
     **_options: Any,
 ) -> str:
-    verdict = verdict or judge(result, fail_under)
+    """The report; `verdict` is the policy's, None only for a shard (not judged alone)."""
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -49,7 +56,7 @@ def render(
     _stale_accepted(console, result)
     if result.shard is not None:
         _shard_summary(console, result)
-    else:
+    elif verdict is not None:
         _summary(console, result, verdict)
     return buffer.getvalue()
 
@@ -68,32 +75,12 @@ def _header(console: Console, result: RunResult) -> None:
     )
 
 
-# Survivors are shown by cause, the most dangerous first: code the tests replace instead of running.
-SECTIONS: tuple[tuple[tuple[Cause | None, ...], str], ...] = (
-    (
-        (Cause.HIDDEN_BY_MOCK, Cause.PARTLY_MOCKED),
-        "Hidden by mocks: tests replace this code instead of running it",
-    ),
-    ((Cause.WEAK_ASSERTION,), "Weak assertions: tests run this code and still pass when it changes"),
-    ((Cause.UNRELIABLE,), "Unreliable verdicts: a test that runs this code clears os.environ; re-check"),
-    ((Cause.UNTESTED,), "Untested: no test runs or replaces this code"),
-    ((None,), "Without a cause (no mock census for this run)"),
-)
-CAUSE_ORDER = [cause for causes, _ in SECTIONS for cause in causes if cause is not None]
-MOCK_LABEL = {
-    Cause.HIDDEN_BY_MOCK: "replaced at",
-    Cause.PARTLY_MOCKED: "replaced at",
-    Cause.WEAK_ASSERTION: "mocks in those tests",
-    Cause.UNRELIABLE: "os.environ cleared at",
-}
-
-
 def _survivors(console: Console, result: RunResult) -> None:
     survivors = [m for m in result.mutants if m.status in UNDETECTED]
     if not survivors:
         return
     causes = Counter(m.cause for m in survivors)
-    breakdown = ", ".join(f"{causes[c]} {c}" for c in CAUSE_ORDER if causes[c])
+    breakdown = ", ".join(f"{causes[c]} {c}" for c in SECTION_ORDER if causes[c])
     console.print()
     console.print(
         Text(f"Surviving mutants ({len(survivors)})" + (f": {breakdown}" if breakdown else ""), style="bold")
@@ -107,7 +94,7 @@ def _survivors(console: Console, result: RunResult) -> None:
         console.print(Text(f"{title} ({len(section)})", style="bold"))
         by_file: dict[str, dict[str, list[Mutant]]] = defaultdict(lambda: defaultdict(list))
         for mutant in section:
-            by_file[mutant.file][qualname_of(mutant)].append(mutant)
+            by_file[mutant.file][mutant.qualname].append(mutant)
         for file in sorted(by_file):
             console.print(Text(f"  {file}", style="bold underline"))
             functions = by_file[file]
@@ -142,8 +129,7 @@ def _mutant(console: Console, mutant: Mutant) -> None:
     if mutant.replaced_in:
         console.print(Text(f"        replaced in: {_first(mutant.replaced_in)}", style="dim"))
     if mutant.mocks:
-        label = MOCK_LABEL.get(mutant.cause, "mocks") if mutant.cause else "mocks"
-        console.print(Text(f"        {label}: {_sites(mutant.mocks)}", style="dim"))
+        console.print(Text(f"        {words(mutant.cause).evidence}: {_sites(mutant.mocks)}", style="dim"))
     if mutant.hint:
         console.print(Text(f"        hint: {mutant.hint}", style="cyan"))
 
@@ -221,7 +207,7 @@ def _counts_line(counts: Counts) -> str:
 
 
 def _causes_line(counts: Counts) -> str:
-    order = [str(c) for c in CAUSE_ORDER]
+    order = [str(c) for c in SECTION_ORDER]
     names = sorted(counts.by_cause, key=lambda c: order.index(c) if c in order else len(order))
     return ", ".join(f"{name} {counts.by_cause[name]}" for name in names)
 

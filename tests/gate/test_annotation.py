@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gate.annotation import annotation, annotations, escape_data, escape_property, in_github_actions
 from gate.model import Cause, Status
+from gate.pr.annotation import annotation, annotations, escape_data, escape_property, in_github_actions
 from tests.gate.results_fixture import many_survivors, mutant, pr_result
 
 

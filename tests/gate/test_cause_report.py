@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import json
 
-from gate.census import Census
-from gate.classify import classify
+from gate.causes.census import Census
+from gate.causes.classify import classify
 from gate.model import Mutant, Replacement, RunResult, Status
-from gate.report import render
+from gate.pipeline import render
 
 T = "tests/services/test_dl.py::"
 MOD = "py.services.downloader"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from gate.census import CACHE, Census, collect, failure_reason, load_or_collect, source_shape
-from gate.census_plugin import resolve_dotted
+from gate.causes.census import CACHE, Census, collect, failure_reason, load_or_collect, source_shape
+from gate.causes.plugin import resolve_dotted
 from gate.exit_code import RunError
 from gate.model import Replacement
 from tests.gate.census_fixture import FILES
@@ -326,7 +326,7 @@ def test_resolve_dotted_finds_the_owner_as_monkeypatch_does() -> None:
     import os.path
 
     assert resolve_dotted("os.path.join") == (os.path, "join")
-    assert resolve_dotted("gate.census.Census.of") == (Census, "of")
+    assert resolve_dotted("gate.causes.census.Census.of") == (Census, "of")
     assert resolve_dotted("nosuchmodule_anywhere.x") is None
-    assert resolve_dotted("gate.census.NoSuch.x") is None
+    assert resolve_dotted("gate.causes.census.NoSuch.x") is None
     assert resolve_dotted("plain") is None

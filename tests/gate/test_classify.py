@@ -5,9 +5,10 @@ Names follow mutmut (``pkg.mod.xǁClassǁmethod__mutmut_N``), node ids follow mu
 
 from __future__ import annotations
 
-from gate.census import Census
-from gate.classify import FunctionTally, Scope, classify, module_of, qualname_of, tally, unknown_tests
+from gate.causes.census import Census
+from gate.causes.classify import FunctionTally, Scope, classify, tally, unknown_tests
 from gate.model import Cause, Mutant, Replacement, Status
+from gate.mutmut.names import module_of, qualname_of
 
 T = "tests/test_dl.py::"
 

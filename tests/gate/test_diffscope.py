@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gate.diffscope import changed_lines, is_test_path, parse_diff
 from gate.exit_code import ConfigError, ExitCode
+from gate.pr.diffscope import changed_lines, is_test_path, parse_diff
 from tests.gate.git_helpers import GitRepo
 
 TEN = "".join(f"line{i}\n" for i in range(1, 11))

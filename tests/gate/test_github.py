@@ -7,7 +7,7 @@ import json
 import pytest
 
 from gate.exit_code import ConfigError
-from gate.github import (
+from gate.pr.github import (
     MARKER,
     GitHubClient,
     GitHubError,

@@ -7,8 +7,9 @@ import sqlite3
 import pytest
 
 from gate.exit_code import ExitCode
-from gate.history import History, HistoryError, compare, record, sparkline, trend
 from gate.model import Cause, Status
+from gate.report.history import sparkline, trend
+from gate.weekly.history import History, HistoryError, compare, record
 from tests.gate.sample_results import sample_result
 
 

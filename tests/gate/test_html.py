@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from gate.history import History, record
 from gate.model import Cause, Status
 from gate.report.chart import scale, trend_svg
 from gate.report.html import context, render_html
+from gate.weekly.history import History, record
 from tests.gate.sample_results import SOURCES, sample_result
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate import runner
 from gate.config import load_config
-from gate.lines import anchor, def_lines, first_change, mutation_line
-from gate.mutant_id import assign_ids, mutant_id
-from gate.results import read_results
-from gate.selection import for_targets
+from gate.mutmut import runner
+from gate.mutmut.lines import anchor, def_lines, first_change, mutation_line
+from gate.mutmut.mutant_id import assign_ids, mutant_id
+from gate.mutmut.results import read_results
+from gate.mutmut.selection import for_targets
 from tests.gate.projects import CALC_SOURCE, make_project
 
 TWICE = """\

@@ -7,9 +7,9 @@ import json
 import pytest
 
 from gate.exit_code import ExitCode, RunError
-from gate.history import History
-from gate.merge import load_shard, merge
-from gate.shard import Shard, plan
+from gate.weekly.history import History
+from gate.weekly.merge import load_shard, merge
+from gate.weekly.shard import Shard, plan
 from tests.gate.sample_results import sample_result
 
 

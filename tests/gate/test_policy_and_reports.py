@@ -8,8 +8,9 @@ import pytest
 
 from gate.exit_code import ConfigError, ExitCode
 from gate.model import BlindSpot, Cause, Counts, Mutant, RunResult, Status
+from gate.pipeline import render
 from gate.policy import judge
-from gate.report import available_formats, render
+from gate.report import available_formats
 
 DIFF = '--- pkg/calc.py\n+++ pkg/calc.py\n@@ -1,3 +1,3 @@\n def grade(score):\n-    if score >= 90:\n+    if score > 90:\n         return "A"\n'
 

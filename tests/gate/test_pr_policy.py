@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gate.exit_code import ExitCode
 from gate.model import Cause, RunResult, Status
-from gate.pr_policy import judge_changed_lines
+from gate.pr.policy import judge_changed_lines
 from tests.gate.results_fixture import mutant
 
 

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gate.exit_code import ConfigError, ExitCode
-from gate.shard import OVERHEAD_S, Shard, partition, plan, read_estimates, weigh
+from gate.weekly.shard import OVERHEAD_S, Shard, partition, plan, read_estimates, weigh
 
 names = st.lists(
     st.from_regex(r"py\.m[a-z]{1,3}\.x_[a-z]{1,4}__mutmut_[1-9][0-9]?", fullmatch=True), unique=True

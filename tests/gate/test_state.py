@@ -10,7 +10,7 @@ import pytest
 from gate.exit_code import RunError
 from gate.lock import run_lock
 from gate.model import Status
-from gate.mutmut_state import (
+from gate.mutmut.state import (
     FileMeta,
     forget_tests,
     read_meta,
@@ -20,7 +20,7 @@ from gate.mutmut_state import (
     status_of,
     write_meta,
 )
-from gate.test_hashes import compare, hash_suite, load_hashes, save_hashes
+from gate.mutmut.test_hashes import compare, hash_suite, load_hashes, save_hashes
 
 
 @pytest.mark.parametrize(

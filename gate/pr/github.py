@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 
@@ -98,12 +98,12 @@ def _number_from_event(event_path: str | None) -> int | None:
     for key in ("pull_request", "issue"):
         value = event.get(key)
         if isinstance(value, dict) and isinstance(value.get("number"), int):
-            return value["number"]
+            return cast(int, value["number"])
     run = event.get("workflow_run")
     if isinstance(run, dict) and run.get("pull_requests"):
         first = run["pull_requests"][0]
         if isinstance(first, dict) and isinstance(first.get("number"), int):
-            return first["number"]
+            return cast(int, first["number"])
     number = event.get("number")
     return number if isinstance(number, int) else None
 
@@ -180,20 +180,22 @@ class GitHubClient:
         return comments
 
     def create_comment(self, pr: PullRequest, body: str) -> dict[str, Any]:
-        return self._request(
+        response = self._request(
             "POST",
             f"/repos/{pr.repo}/issues/{pr.number}/comments",
             json={"body": body},
             what=f"comment on {pr}",
-        ).json()
+        )
+        return cast(dict[str, Any], response.json())
 
     def update_comment(self, pr: PullRequest, comment_id: int, body: str) -> dict[str, Any]:
-        return self._request(
+        response = self._request(
             "PATCH",
             f"/repos/{pr.repo}/issues/comments/{comment_id}",
             json={"body": body},
             what=f"update comment {comment_id} on {pr}",
-        ).json()
+        )
+        return cast(dict[str, Any], response.json())
 
     def upsert_comment(self, pr: PullRequest, body: str, marker: str = MARKER) -> Posted:
         """Edit the comment that starts with `marker`, or create it: never a second one."""

@@ -1,69 +1,44 @@
 """Which mutants a run is about: all targets, some targets, one module, one function, or named mutants.
 
-Also the mapping between source paths and mutmut's names (module part, mangled function names).
+Built from what the user asked for (target names, a path or dotted module, mutant names), checked against
+what mutmut mutates; names are matched through the codec (gate.mutmut.names).
 """
 
 from __future__ import annotations
 
 import ast
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 from gate.config import GateConfig
 from gate.exit_code import ConfigError
-
-SEPARATOR = "\u01c1"  # mutmut's "ǁ" between class and method in mangled names
+from gate.mutmut.names import function_of, is_mutant_name, mangle, module_name, module_of
 
 
 @dataclass(frozen=True)
 class Selection:
     """A set of mutants: those of `files`, narrowed to `functions` (mangled names) when given, or
-    exactly `names` (re-tested even when mutmut has a cached verdict)."""
+    exactly `names` (re-tested even when mutmut has a cached verdict, for kind `names` only)."""
 
     files: tuple[str, ...]
     functions: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
-    kind: str = "all"  # all | targets | module | function | names | shard
+    kind: str = "all"  # all | targets | module | function | names | shard | changed-lines
     label: str = ""  # what the user asked for, for messages
 
     def contains(self, name: str) -> bool:
         if self.names:
             return name in self.names
         if self.functions:
-            return mangled_function(name) in self.functions
+            return function_of(name) in self.functions
         return True
 
-
-def module_name(path: str) -> str:
-    """mutmut's module part of a mutant name: py/services/x.py -> py.services.x (src. and __init__ dropped)."""
-    module = path[: -len(".py")] if path.endswith(".py") else path
-    module = module.replace("/", ".")
-    if module.startswith("src."):
-        module = module[len("src.") :]
-    if module.endswith(".__init__"):
-        module = module[: -len(".__init__")]
-    return module
-
-
-def mangled_function(name: str) -> str:
-    """The function part of a mutant name: everything before `__mutmut_`."""
-    return name.partition("__mutmut_")[0]
-
-
-def mangle(path: str, qualname: str) -> str:
-    """The mangled name of a function: py.core.x_add, py.core.xǁCounterǁinc."""
-    cls, _, func = qualname.rpartition(".")
-    local = f"x{SEPARATOR}{cls}{SEPARATOR}{func}" if cls else f"x_{func}"
-    return f"{module_name(path)}.{local}"
-
-
-def qualname_of(name: str) -> str:
-    """The source-level qualname of a mutant's function: Counter.inc, add."""
-    local = mangled_function(name).rpartition(".")[2]
-    if local.startswith("x" + SEPARATOR):
-        _, cls, func = local.split(SEPARATOR, 2)
-        return f"{cls}.{func}"
-    return local[2:] if local.startswith("x_") else local
+    @property
+    def retests_cached(self) -> bool:
+        """Whether the named mutants are re-tested even with a cached verdict: mutants the user named
+        are; a shard's or a diff's re-use every valid verdict."""
+        return bool(self.names) and self.kind == "names"
 
 
 def for_targets(config: GateConfig, targets: list[str] | tuple[str, ...] = ()) -> Selection:
@@ -77,9 +52,9 @@ def for_names(config: GateConfig, names: list[str] | tuple[str, ...]) -> Selecti
     by_module = {module_name(path): path for path in config.mutatable_files()}
     files: set[str] = set()
     for name in names:
-        if "__mutmut_" not in name:
+        if not is_mutant_name(name):
             raise ConfigError(f"{name!r} is not a mutmut mutant name (expected ...__mutmut_N)")
-        module = mangled_function(name).rpartition(".")[0]
+        module = module_of(name)
         if module not in by_module:
             raise ConfigError(f"mutant {name}: no mutated source file for module {module!r}")
         files.add(by_module[module])
@@ -155,7 +130,5 @@ def functions_in(file: Path) -> list[str]:
 
 
 def _closest(name: str, options: list[str]) -> str | None:
-    import difflib
-
     matches = difflib.get_close_matches(name, options, n=1)
     return matches[0] if matches else None

@@ -1,7 +1,7 @@
 """Content hashes of the test suite, kept under .gate/, to tell which test files changed since the last run.
 
 mutmut re-tests a function only when its source changes; edited tests are invisible to it. These
-hashes are how the gate notices them (see runner.apply_test_changes).
+hashes are how the gate notices them (see gate.mutmut.freshness.apply_test_changes).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ import json
 from pathlib import Path
 
 from gate.atomic import write_text_atomic
-from gate.mutmut_state import forget_tests, read_stats
-from gate.selection import module_name
+from gate.mutmut.names import function_prefixes
+from gate.mutmut.state import forget_tests, read_stats
 
 STATE_FILE = Path(".gate") / "source-hashes.json"
 
@@ -48,8 +48,7 @@ def forget_after_source_changes(root: Path, files: list[str]) -> dict[str, list[
         forget_tests(root, lambda _test: True)
     else:
         changed = sorted(p for p in set(hashes) | set(old) if hashes.get(p) != old.get(p))
-        # mangled names are <module>.x_<function> or <module>.xǁ<Class>ǁ<method>
-        prefixes = tuple(f"{module_name(p)}.{kind}" for p in changed for kind in ("x_", "x\u01c1"))
+        prefixes = tuple(prefix for p in changed for prefix in function_prefixes(p))
         mapping = read_stats(root).tests_by_function
         reaching = {test for fn, tests in mapping.items() if fn.startswith(prefixes) for test in tests}
         if reaching:

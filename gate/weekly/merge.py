@@ -40,6 +40,14 @@ def merge(shards: Sequence[tuple[str, RunResult]]) -> RunResult:
     """Join labelled shard results (label = file name, for messages) into one complete result."""
     if not shards:
         raise RunError("no shard results to merge")
+    _check_one_plan(shards)
+    _check_complete(shards)
+    _check_disjoint(shards)
+    return _joined([result for _, result in shards])
+
+
+def _check_one_plan(shards: Sequence[tuple[str, RunResult]]) -> None:
+    """Every shard of the same split, commit, configuration and plan as the first."""
     first_label, first = shards[0]
     count = _shard_int(first_label, first, "count")
     for label, result in shards:
@@ -65,6 +73,10 @@ def merge(shards: Sequence[tuple[str, RunResult]]) -> RunResult:
                 "durations (restore the same .gate/ and mutants/ state on every shard machine)"
             )
 
+
+def _check_complete(shards: Sequence[tuple[str, RunResult]]) -> None:
+    """Each shard 1..N exactly once."""
+    count = _shard_int(shards[0][0], shards[0][1], "count")
     seen: dict[int, str] = {}
     for label, result in shards:
         index = _shard_int(label, result, "index")
@@ -80,17 +92,18 @@ def merge(shards: Sequence[tuple[str, RunResult]]) -> RunResult:
             f"shard{'s' if len(missing) > 1 else ''} {names} missing: the merged result would be partial"
         )
 
+
+def _check_disjoint(shards: Sequence[tuple[str, RunResult]]) -> None:
+    """No mutant in two shards, and all of the plan's mutants in one."""
     owner: dict[str, str] = {}
     for label, result in shards:
         for mutant in result.mutants:
             if mutant.name in owner:
                 raise RunError(f"mutant {mutant.name} is in both {owner[mutant.name]} and {label}")
             owner[mutant.name] = label
-    total = (first.shard or {}).get("total")
+    total = (shards[0][1].shard or {}).get("total")
     if isinstance(total, int) and total != len(owner):
         raise RunError(f"the shards hold {len(owner)} mutants but their plan has {total}")
-
-    return _joined([result for _, result in shards])
 
 
 def _joined(results: list[RunResult]) -> RunResult:

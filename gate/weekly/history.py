@@ -1,6 +1,7 @@
-"""The run history: every completed run, its scores and its survivors, in `.gate/history.db` (SQLite).
+"""The run history store: every completed run, its scores and its survivors, in `.gate/history.db` (SQLite).
 
 It answers "what changed since last week": new and fixed survivors and the score delta per target.
+How past runs are shown (table, trend, sparklines) is gate.report.history's job.
 """
 
 from __future__ import annotations
@@ -8,17 +9,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gate.exit_code import GateError
-from gate.model import UNDETECTED, Counts, RunResult
+from gate.model import UNDETECTED, Counts, RunRecord, RunResult, TargetRecord
 
 HISTORY_PATH = Path(".gate") / "history.db"
 SCHEMA_VERSION = 1
-SPARK_BARS = "▁▂▃▄▅▆▇█"
-MIN_SPAN = 5.0  # points of score: the smallest scale a sparkline is drawn on
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -71,58 +69,6 @@ class _NoHistory(Exception):
 
 class HistoryError(GateError):
     """The history database cannot be read or written (corrupt, locked, from a newer gate): exit 3."""
-
-
-@dataclass(frozen=True)
-class TargetRecord:
-    """One target's figures in one past run."""
-
-    score: float | None
-    covered_score: float | None
-    total: int
-    counts: dict[str, int] = field(default_factory=dict)  # "status" or "status/cause" -> count
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "score": self.score,
-            "covered_score": self.covered_score,
-            "total": self.total,
-            "counts": dict(self.counts),
-        }
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One past run as the history keeps it."""
-
-    id: int
-    commit: str | None
-    started: str
-    finished: str
-    duration_s: float
-    selection: str
-    score: float | None
-    covered_score: float | None
-    total: int
-    retested: int
-    reused: int
-    targets: dict[str, TargetRecord]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "commit": self.commit,
-            "started": self.started,
-            "finished": self.finished,
-            "duration_s": self.duration_s,
-            "selection": self.selection,
-            "score": self.score,
-            "covered_score": self.covered_score,
-            "total": self.total,
-            "retested": self.retested,
-            "reused": self.reused,
-            "targets": {name: t.to_json() for name, t in sorted(self.targets.items())},
-        }
 
 
 class History:
@@ -351,37 +297,6 @@ def record_run(root: Path, result: RunResult) -> HistoryError | None:
     except HistoryError as error:
         return error
     return None
-
-
-def trend(runs: Sequence[RunRecord]) -> dict[str, list[tuple[int, float | None]]]:
-    """Score per target over the runs, oldest first: {target: [(run id, score), ...]}."""
-    series: dict[str, list[tuple[int, float | None]]] = {}
-    for run in runs:
-        for name, target in run.targets.items():
-            series.setdefault(name, []).append((run.id, target.score))
-    return dict(sorted(series.items()))
-
-
-def sparkline(values: Sequence[float | None], low: float | None = None, high: float | None = None) -> str:
-    """One block character per value; gaps (no score) as spaces.
-
-    The scale runs from the lowest to the highest value, at least MIN_SPAN points wide, so a
-    move from 88 to 91 is visible while noise of a tenth of a point stays flat.
-    """
-    known = [v for v in values if v is not None]
-    if low is None:
-        low = min(known, default=0.0)
-    if high is None:
-        high = max(max(known, default=0.0), low + MIN_SPAN)
-    span = high - low
-    bars = []
-    for value in values:
-        if value is None:
-            bars.append(" ")
-            continue
-        ratio = 0.0 if span <= 0 else min(max((value - low) / span, 0.0), 1.0)
-        bars.append(SPARK_BARS[round(ratio * (len(SPARK_BARS) - 1))])
-    return "".join(bars)
 
 
 def _delta(now: float | None, before: float | None) -> float | None:

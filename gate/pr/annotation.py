@@ -3,12 +3,12 @@
 GitHub shows them inline on the pull request's diff; it keeps at most 10 warnings per step.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 
+from gate.causes.labels import hint_for, label
 from gate.model import Mutant
-from gate.report.markdown import DEFAULT_HINTS, cause_label, first_change, survivors_on_lines
+from gate.report.markdown import survivors_on_lines
+from gate.report.span import first_change
 
 # GitHub drops warning annotations past 10 per step (50 per job): say so instead of losing them silently.
 MAX_ANNOTATIONS = 10
@@ -29,14 +29,14 @@ def in_github_actions(env: Mapping[str, str]) -> bool:
 
 
 def annotation(mutant: Mutant, others: int = 0) -> str:
-    title = f"Surviving mutant: {cause_label(mutant.cause)}"
+    title = f"Surviving mutant: {label(mutant.cause)}"
     lines = []
     old, new = first_change(mutant.diff)
     if old or new:
         lines.append(f"{old} -> {new}")
     if mutant.tests:
         lines.append(f"{len(mutant.tests)} test{'s' if len(mutant.tests) != 1 else ''} ran it and passed.")
-    lines.append(mutant.hint or DEFAULT_HINTS.get(mutant.cause, DEFAULT_HINTS[None]))
+    lines.append(hint_for(mutant))
     if others:
         lines.append(
             f"{others} more mutant{'s' if others != 1 else ''} on this line also survive{'s' if others == 1 else ''}."

@@ -145,7 +145,9 @@ def _strip_prefix(path: str, prefix: str) -> str:
     return path[len(prefix) :] if path.startswith(prefix) else path
 
 
-def parse_diff(text: str) -> list[FileChange]:
+# One pass over the diff with one branch per kind of line git prints (headers, renames, hunks): split
+# into functions, they would all share the file being parsed.
+def parse_diff(text: str) -> list[FileChange]:  # noqa: C901
     """Parse `git diff -U0 -M` output into one FileChange per file (new-side ranges only).
 
     A pure deletion inside a file adds no range: there is no new line left to mutate.

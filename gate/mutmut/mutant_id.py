@@ -10,20 +10,14 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 
+from gate.mutmut.names import number_of
+
 ID_LENGTH = 10
 
 
 def mutant_id(file: str, function: str, original: str, mutated: str, occurrence: int) -> str:
     key = "\0".join([file, function, original.strip(), mutated.strip(), str(occurrence)])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:ID_LENGTH]
-
-
-def mutmut_number(name: str) -> int:
-    """mutmut's number of a mutant within its function (traversal order): ..._mutmut_17 -> 17."""
-    try:
-        return int(name.rpartition("__mutmut_")[2])
-    except ValueError:
-        return 0
 
 
 def assign_ids(entries: Iterable[tuple[str, str, str, str, str]]) -> dict[str, str]:
@@ -34,6 +28,6 @@ def assign_ids(entries: Iterable[tuple[str, str, str, str, str]]) -> dict[str, s
         groups[(file, function, original.strip(), mutated.strip())].append(name)
     ids: dict[str, str] = {}
     for (file, function, original, mutated), names in groups.items():
-        for occurrence, name in enumerate(sorted(names, key=lambda n: (mutmut_number(n), n))):
+        for occurrence, name in enumerate(sorted(names, key=lambda n: (number_of(n), n))):
             ids[name] = mutant_id(file, function, original, mutated, occurrence)
     return ids

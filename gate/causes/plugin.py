@@ -1,6 +1,6 @@
 """Census plugin: records every replacement (monkeypatch, mock.patch, sys.modules entry) active while each test runs.
 
-Loaded only by the gate (``python -m pytest -p gate.census_plugin --gate-census-out FILE``), never auto-loaded.
+Loaded only by the gate (``python -m pytest -p gate.causes.plugin --gate-census-out FILE``), never auto-loaded.
 """
 
 from __future__ import annotations

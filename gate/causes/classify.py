@@ -9,33 +9,16 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from gate.census import Census
+from gate.causes import labels
+from gate.causes.census import Census
+from gate.causes.labels import FunctionTally, plural
 from gate.model import Cause, Mutant, Replacement, Status
+from gate.mutmut.names import module_of
 
 CLASSIFIED = frozenset({Status.SURVIVED, Status.NO_TESTS})
 # Targets whose replacement hides the MUTANT_UNDER_TEST variable mutmut selects the mutant with.
 ENVIRON_CLEARED = frozenset({"os.environ", "os.environ[MUTANT_UNDER_TEST]"})
-_SEPARATOR = "ǁ"  # mutmut's separator in mangled method names: xǁClassǁmethod
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-def module_of(mutant_name: str) -> str:
-    """The module of a mutmut name: ``pkg.mod.xǁCǁm__mutmut_3`` -> ``pkg.mod``."""
-    parts = mutant_name.split("__mutmut_", 1)[0].split(".")
-    for index in range(len(parts) - 1, -1, -1):
-        if parts[index].startswith(("x_", "x" + _SEPARATOR)):
-            return ".".join(parts[:index])
-    return ".".join(parts[:-1])
-
-
-def qualname_of(mutant: Mutant) -> str:
-    """The function's qualname: Mutant.function, else decoded from the mangled name."""
-    if mutant.function:
-        return mutant.function
-    mangled = mutant.mangled_function[len(module_of(mutant.name)) + 1 :]
-    if mangled.startswith("x" + _SEPARATOR):
-        return mangled[2:].replace(_SEPARATOR, ".")
-    return mangled[2:]
 
 
 @dataclass(frozen=True)
@@ -47,7 +30,7 @@ class Scope:
 
     @classmethod
     def of(cls, mutant: Mutant) -> Scope:
-        return cls(module_of(mutant.name), qualname_of(mutant))
+        return cls(module_of(mutant.name), mutant.qualname)
 
     @property
     def function(self) -> str:
@@ -141,7 +124,7 @@ def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], ce
             else f"by {len(running)} tests that pass"
         )
         mutant.hint = (
-            f"replaced in {_count(len(replaced_in), 'test')}, run for real {runners} with this change: "
+            f"replaced in {plural(len(replaced_in), 'test')}, run for real {runners} with this change: "
             f"assert what `{scope.name}` does in `{fastest}`"
         )
         return
@@ -167,7 +150,7 @@ def _replacement_order(r: Replacement) -> tuple[str, str, str]:
 
 def _hidden_hint(scope: Scope, replacing: list[Replacement], tests: list[str]) -> str:
     levels = {name for r in replacing for name in _names(r)}
-    where = _count(len(tests), "test")
+    where = plural(len(tests), "test")
     if scope.function in levels:
         return f"`{scope.qualname}` is replaced in {where} and run by none: test it directly"
     classes = [level for level in scope.levels()[1:-1] if level in levels]
@@ -213,10 +196,6 @@ def _unique(replacements: Sequence[Replacement]) -> list[Replacement]:
     return list({(r.test, r.target, r.kind, r.site): r for r in replacements}.values())
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
 def short(test: str) -> str:
     """A node id without its file: ``tests/x.py::TestA::test_b`` -> ``TestA::test_b``."""
     return test.split("::", 1)[1] if "::" in test else test
@@ -228,52 +207,14 @@ def unknown_tests(mutants: Iterable[Mutant], census: Census) -> set[str]:
     return {test for mutant in mutants for test in mutant.tests if test not in seen}
 
 
-@dataclass(frozen=True)
-class FunctionTally:
-    """One function's line in a report: its mutants, survivors, and the tests that run or replace it."""
-
-    function: str  # dotted
-    qualname: str
-    file: str
-    mutants: int
-    survivors: int
-    run_by: int
-    replaced_in: int
-
-    def line(self) -> str:
-        return (
-            f"`{self.qualname}`: {_count(self.mutants, 'mutant')}, {self.survivors} "
-            f"{'survives' if self.survivors == 1 else 'survive'}; "
-            f"run by {_count(self.run_by, 'test')}, replaced in {self.replaced_in}"
-        )
-
-
 def tally(mutants: Iterable[Mutant], census: Census | None = None) -> list[FunctionTally]:
     """Per function, in order of first appearance: mutants, survivors, tests running it, tests replacing it.
 
-    Without a census the replacing tests are those the classifier put in ``replaced_in`` (exact for every
-    function with a survivor, which is where a report shows the tally)."""
-    index = _Index(census) if census is not None else None
-    groups: dict[Scope, list[Mutant]] = {}
-    for mutant in mutants:
-        groups.setdefault(Scope.of(mutant), []).append(mutant)
-    result = []
-    for scope, group in groups.items():
-        running = {test for mutant in group for test in mutant.tests}
-        if index is not None:
-            replacing = {r.test for r in index.replacing(scope)} - running
-        else:
-            replacing = {test for mutant in group for test in mutant.replaced_in}
-        survivors = sum(1 for mutant in group if mutant.status in CLASSIFIED)
-        result.append(
-            FunctionTally(
-                scope.function,
-                scope.qualname,
-                group[0].file,
-                len(group),
-                survivors,
-                len(running),
-                len(replacing),
-            )
-        )
-    return result
+    With a census the replacing tests are looked up in it; without, they are those the classifier put in
+    ``replaced_in`` (exact for every function with a survivor, which is where a report shows the tally)."""
+    if census is None:
+        return labels.tally(mutants)
+    index = _Index(census)
+    return labels.tally(
+        mutants, lambda module, qualname: {r.test for r in index.replacing(Scope(module, qualname))}
+    )

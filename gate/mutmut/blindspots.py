@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gate.model import BlindSpot
-from gate.selection import mangle
+from gate.mutmut.names import mangle
 
 _NEVER_MUTATED = {"__new__", "__getattribute__", "__setattr__"}
 _ALLOWED_DECORATORS = {"staticmethod", "classmethod"}

@@ -5,8 +5,8 @@ Fails when survivors exceed `[tool.gate.pr] max_new_survivors`, or the score is 
 
 from __future__ import annotations
 
-from gate.model import RunResult, Status
-from gate.policy import Verdict, under_floor
+from gate.model import RunResult, Status, Verdict
+from gate.policy import under_floor
 
 # Counted against max_new_survivors: what no test detected. Accepted mutants have their own status and
 # flaky ones (killed when re-run alone) are detections, so neither counts.

@@ -17,8 +17,8 @@ from statistics import median
 
 from gate.config import GateConfig
 from gate.exit_code import ConfigError
+from gate.mutmut.selection import Selection
 from gate.results import RESULTS_FILE
-from gate.selection import Selection
 
 # Fork + pytest start-up per mutant (~50 ms measured on mutmut 3.8.1): a mutant whose covering
 # tests take no time still costs this much, so thousands of quick mutants are not weighed as zero.
@@ -138,7 +138,7 @@ def select(config: GateConfig, base: Selection, shard: Shard) -> tuple[Selection
     The shard's mutants keep their cached verdicts like a full run's do: only those without a
     valid verdict are tested.
     """
-    from gate import runner  # the runner drives mutmut; planning itself stays importable without it
+    from gate.mutmut import runner  # drives mutmut; planning itself stays importable without it
 
     by_file = runner.list_mutants(config, base)
     names = [name for file_names in by_file.values() for name in file_names]

@@ -1,4 +1,4 @@
-"""Mock census: which test replaces which code, from one run of the judging suite with gate.census_plugin.
+"""Mock census: which test replaces which code, from one run of the judging suite with gate.causes.plugin.
 
 The result is cached in ``.gate/census.json`` under a hash of the tests and of the sources' shape, so it costs
 at most one extra suite run, and none while neither changed.
@@ -30,7 +30,7 @@ CACHE = Path(".gate") / "census.json"
 _USABLE_EXIT = {0, 1, 5}
 # The plugin module pytest loads (-p). GATE_CENSUS_PLUGIN names another one: the gate's own tests use it
 # to prove that a census which cannot load fails the run instead of dropping every cause.
-PLUGIN = "gate.census_plugin"
+PLUGIN = "gate.causes.plugin"
 # Files besides the .py sources and tests whose change can change what the suite patches.
 _CONFIG_FILES = ("conftest.py", "pyproject.toml", "setup.cfg", "pytest.ini", "tox.ini")
 
@@ -92,7 +92,7 @@ def fingerprint(
     digest = hashlib.sha256()
     head = f"{SCHEMA}\0{sys.version}\0{_pytest_version()}\0{' '.join(test_paths)}\0{' '.join(extra_args)}\0"
     digest.update(head.encode())
-    digest.update(Path(__file__).with_name("census_plugin.py").read_bytes())
+    digest.update(Path(__file__).with_name("plugin.py").read_bytes())
     tests: set[Path] = {root / name for name in _CONFIG_FILES if (root / name).is_file()}
     for entry in test_paths:
         tests.update(_python_files(root / entry))

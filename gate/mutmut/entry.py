@@ -1,12 +1,13 @@
-"""The entry point of every mutmut subprocess the runner starts: applies the gate's settings, then
-runs mutmut's own `run` command, only its mutant generation, or its preflight checks.
+"""The entry point of every mutmut subprocess the gate starts: applies the gate's settings, then runs
+mutmut's own `run` command, only its mutant generation or test mapping, or its preflight checks.
 
 mutmut loads its configuration from the working directory at import, forks and edits sys.path, so it
 is only ever imported here, in a child process started with cwd = the project root.
 
-    python -m gate.mutmut_entry [--timeout-multiplier X] run [--max-children N] [NAMES...]
-    python -m gate.mutmut_entry [--timeout-multiplier X] generate [--max-children N]
-    python -m gate.mutmut_entry [--timeout-multiplier X] preflight [--max-children N]
+    python -m gate.mutmut.entry [--timeout-multiplier X] run [--max-children N] [NAMES...]
+    python -m gate.mutmut.entry [--timeout-multiplier X] generate [--max-children N]
+    python -m gate.mutmut.entry [--timeout-multiplier X] map [--max-children N]
+    python -m gate.mutmut.entry [--timeout-multiplier X] preflight [--max-children N]
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def _preflight(max_children: int) -> None:
     runner = get_mutant_runner(max_children)
     mm.collect_or_load_stats(runner)
     set_mutant_under_test("")
-    clean = runner.run_clean_tests(tests=[])
+    runner.run_clean_tests(tests=[])  # as `mutmut run` does; doctor judges the clean suite itself
     forced_ok = True
     set_mutant_under_test("fail")
     try:
@@ -80,20 +81,19 @@ def _preflight(max_children: int) -> None:
         forced_ok = True
     set_mutant_under_test("")
     result = {
-        "clean_exit_code": clean,
         "forced_fail_ok": forced_ok,
         "duration_by_test": dict(state().duration_by_test),
         "tests_by_function": {k: sorted(v) for k, v in state().tests_by_mangled_function_name.items()},
     }
     sys.stdout = sys.__stdout__
-    print("GATE-PREFLIGHT " + json.dumps(result))
+    print("GATE-PREFLIGHT " + json.dumps(result))  # read by gate.mutmut.preflight
 
 
 def main(argv: list[str]) -> None:
     argv = _apply_settings(argv)
     if not argv:
         raise SystemExit(
-            "usage: python -m gate.mutmut_entry [--timeout-multiplier X] run|generate|map|preflight"
+            "usage: python -m gate.mutmut.entry [--timeout-multiplier X] run|generate|map|preflight"
         )
     command, rest = argv[0], argv[1:]
     if command == "generate":

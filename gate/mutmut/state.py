@@ -73,6 +73,16 @@ def meta_path(root: Path, path: str) -> Path:
     return root / MUTANTS_DIR / (path + ".meta")
 
 
+def mutated_path(root: Path, path: str) -> Path:
+    """The mutated copy of a source file: every function with its mutants and trampoline."""
+    return root / MUTANTS_DIR / path
+
+
+def spans_path(root: Path, path: str) -> Path:
+    """mutmut's index of the mutated copy: the lines where each generated function starts and ends."""
+    return root / MUTANTS_DIR / (path + ".spans")
+
+
 def read_meta(root: Path, path: str) -> FileMeta | None:
     """The .meta of one source file; None when mutmut has not generated it; CorruptMeta when unreadable."""
     file = meta_path(root, path)
@@ -102,8 +112,17 @@ def write_meta(root: Path, meta: FileMeta) -> None:
 def repair_corrupt_meta(root: Path, path: str) -> None:
     """Drop a corrupt .meta with its mutated copy, so mutmut regenerates the file's mutants (as new)."""
     meta_path(root, path).unlink(missing_ok=True)
-    (root / MUTANTS_DIR / path).unlink(missing_ok=True)
-    (root / MUTANTS_DIR / (path + ".spans")).unlink(missing_ok=True)
+    mutated_path(root, path).unlink(missing_ok=True)
+    spans_path(root, path).unlink(missing_ok=True)
+
+
+def read_or_repair(root: Path, path: str) -> FileMeta | None:
+    """The .meta of one source file; a corrupt one is dropped with its mutants (regenerated) and reads as None."""
+    try:
+        return read_meta(root, path)
+    except CorruptMeta:
+        repair_corrupt_meta(root, path)
+        return None
 
 
 def reset_verdicts(root: Path, paths: Iterable[str], should_reset: Callable[[str, int], bool]) -> list[str]:
@@ -111,11 +130,7 @@ def reset_verdicts(root: Path, paths: Iterable[str], should_reset: Callable[[str
     Returns the names reset."""
     reset: list[str] = []
     for path in paths:
-        try:
-            meta = read_meta(root, path)
-        except CorruptMeta:
-            repair_corrupt_meta(root, path)
-            continue
+        meta = read_or_repair(root, path)
         if meta is None:
             continue
         changed = False

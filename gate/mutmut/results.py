@@ -1,0 +1,168 @@
+"""mutmut's results read into model.Mutant: mutants/ (.meta, .spans, mutated files, mutmut-stats.json).
+
+Diffs are read with mutmut's pure parsing helpers on paths under the given root, never through its
+config-reading code, so this runs safely in the gate's process from any working directory.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from difflib import unified_diff
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gate.config import GateConfig
+from gate.model import Mutant
+from gate.mutmut.lines import def_lines, first_change, mutation_line
+from gate.mutmut.mutant_id import assign_ids
+from gate.mutmut.names import function_of, local_of, original_of, qualname_of
+from gate.mutmut.selection import Selection
+from gate.mutmut.state import CorruptMeta, Stats, mutated_path, read_meta, read_stats, spans_path, status_of
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+
+@dataclass(frozen=True)
+class _Texts:
+    original: list[str]
+    mutant: list[str]
+
+
+def read_results(config: GateConfig, selection: Selection) -> list[Mutant]:
+    """Every mutant of the selection with its verdict, stable id, line, diff and the tests that reach it."""
+    root = config.root
+    stats = read_stats(root)
+    mutants: list[Mutant] = []
+    for path in selection.files:
+        try:
+            meta = read_meta(root, path)
+        except CorruptMeta:
+            continue
+        if meta is None:
+            continue
+        names = [n for n in meta.exit_code_by_key if selection.contains(n)]
+        if names:
+            mutants += _read_file(config, path, names, meta.exit_code_by_key, meta.durations_by_key, stats)
+    return mutants
+
+
+def _read_file(
+    config: GateConfig,
+    path: str,
+    names: list[str],
+    codes: dict[str, int | None],
+    durations: dict[str, float],
+    stats: Stats,
+) -> list[Mutant]:
+    root = config.root
+    source = (root / path).read_text(encoding="utf-8")
+    defs = def_lines(source)
+    reader = _MutantsFile(root, path)
+    target = config.target_of(path) or ""
+    entries: list[tuple[str, str, str, str, str]] = []
+    partial: list[tuple[str, str, int, str]] = []
+    for name in names:
+        qualname = qualname_of(name)
+        texts = reader.texts(name)
+        line, diff, original, mutated = 0, "", "", ""
+        if texts is not None:
+            change = first_change(texts.original, texts.mutant)
+            if change is not None:
+                original = "\n".join(s.strip() for s in texts.original[change.orig_start : change.orig_end])
+                mutated = "\n".join(s.strip() for s in texts.mutant[change.mutant_start : change.mutant_end])
+                if qualname in defs:
+                    line = mutation_line(defs[qualname], texts.original, change)
+            diff = "\n".join(
+                unified_diff(texts.original, texts.mutant, fromfile=path, tofile=path, lineterm="")
+            )
+            if diff:
+                diff += "\n"
+        entries.append((name, path, qualname, original, mutated))
+        partial.append((name, qualname, line, diff))
+    ids = assign_ids(entries)
+    return [
+        Mutant(
+            id=ids[name],
+            name=name,
+            target=target,
+            file=path,
+            line=line,
+            function=qualname,
+            status=status_of(codes.get(name)),
+            diff=diff,
+            tests=stats.tests_for(function_of(name)),
+            duration=durations.get(name),
+        )
+        for name, qualname, line, diff in partial
+    ]
+
+
+class _MutantsFile:
+    """One mutated file under mutants/, read once; functions are cut out through its .spans index."""
+
+    def __init__(self, root: Path, path: str) -> None:
+        self.file = mutated_path(root, path)
+        self.lines: list[str] | None = None
+        self.spans: dict[str, tuple[int, int]] | None = None
+        self.module: cst.Module | None = None
+        self.originals: dict[str, list[str]] = {}
+        try:
+            data = json.loads(spans_path(root, path).read_text(encoding="utf-8"))
+            if data.get("version") == 1:
+                self.spans = {k: (int(v[0]), int(v[1])) for k, v in data["spans"].items()}
+        except (OSError, ValueError, KeyError, TypeError):
+            self.spans = None
+
+    def texts(self, name: str) -> _Texts | None:
+        local = local_of(name)  # x_add__mutmut_3 / xǁCǁm__mutmut_3
+        orig_name = original_of(name)
+        qualname = qualname_of(name)
+        qual_func = qualname.rpartition(".")[2]
+        is_method = "." in qualname
+        original = self.originals.get(orig_name)
+        if original is None:
+            original = self._function_text(orig_name, qual_func, is_method)
+            if original is None:
+                return None
+            self.originals[orig_name] = original
+        mutant = self._function_text(local, qual_func, is_method)
+        if mutant is None:
+            return None
+        return _Texts(original, mutant)
+
+    def _function_text(self, generated: str, original_name: str, is_method: bool) -> list[str] | None:
+        import libcst as cst  # imported on first use: keeps `gate --help` and `gate report` fast
+
+        function = self._from_index(generated, is_method) or self._from_module(generated)
+        if function is None:
+            return None
+        function = function.with_changes(name=cst.Name(original_name))
+        return cst.Module([function]).code.strip().split("\n")
+
+    def _from_index(self, generated: str, is_method: bool) -> cst.FunctionDef | None:
+        from mutmut.mutation.diff_apply import parse_generated_function
+
+        if self.spans is None or generated not in self.spans:
+            return None
+        if self.lines is None:
+            try:
+                self.lines = self.file.read_text(encoding="utf-8").splitlines(keepends=True)
+            except OSError:
+                return None
+        start, end = self.spans[generated]
+        return parse_generated_function(
+            "".join(self.lines[start - 1 : end]), name=generated, is_method=is_method
+        )
+
+    def _from_module(self, generated: str) -> cst.FunctionDef | None:
+        import libcst as cst
+        from mutmut.mutation.diff_apply import find_top_level_function_or_method
+
+        if self.module is None:
+            try:
+                self.module = cst.parse_module(self.file.read_text(encoding="utf-8"))
+            except (OSError, cst.ParserSyntaxError):
+                return None
+        return find_top_level_function_or_method(self.module, generated)

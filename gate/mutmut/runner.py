@@ -1,0 +1,167 @@
+"""The runner: brings every mutant of a selection to a verdict, re-testing only what is stale.
+
+The freshness protocol first (gate.mutmut.freshness), then mutmut over what has no valid verdict
+(gate.mutmut.process). The caller holds the run lock (gate.lock) while it runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gate.config import GateConfig
+from gate.exit_code import RunError
+from gate.mutmut import freshness, process
+from gate.mutmut.names import local_function_of
+from gate.mutmut.selection import Selection, for_names
+from gate.mutmut.state import FileMeta, read_or_repair
+
+# Narrows a selection once its mutants are generated (e.g. to those on a diff's changed lines).
+Narrow = Callable[[Selection], Selection]
+
+
+@dataclass
+class RunOutcome:
+    """What one runner call did."""
+
+    selection: Selection  # what was run: the selection given, narrowed when asked to
+    tested: list[str] = field(default_factory=list)  # mutants (re-)tested by this call
+    reused: list[str] = field(default_factory=list)  # mutants of the selection whose cached verdict stands
+    duration_s: float = 0.0
+
+
+def run(
+    config: GateConfig,
+    selection: Selection,
+    *,
+    max_children: int | None = None,
+    on_progress: process.ProgressCallback | None = None,
+    narrow: Narrow | None = None,
+) -> RunOutcome:
+    """Bring every mutant of `selection` to a verdict, re-testing only what is stale:
+    new or changed functions (mutmut's cache), verdicts the test-hash rule dropped, unfinished ones,
+    and every mutant named explicitly in the selection. `narrow`, when given, picks the mutants
+    from the generated ones."""
+    started = time.monotonic()
+    root = config.root
+    fresh = freshness.refresh(config)
+    before = _snapshot(root, selection.files)
+
+    full = (
+        narrow is None and selection.kind in ("all", "targets") and set(fresh.files) <= set(selection.files)
+    )
+    if full:
+        # Every mutatable file is in scope: plain `mutmut run` tests exactly the mutants without a
+        # verdict (new, changed, reset), with no name list to build or match.
+        names: list[str] | None = None
+    else:
+        generate(config, max_children=max_children)
+        if narrow is not None:
+            selection = narrow(selection)
+        names = _names_to_test(root, selection)
+
+    runs_mutmut = names is None or bool(names)
+    freshness.settle(config, fresh, runs_mutmut=runs_mutmut, max_children=max_children)
+    if runs_mutmut:
+        total = len(names) if names is not None else None
+        pending = {name for name, (code, _d, _h) in before.items() if code is None}
+        process.run_mutmut(config, names or [], max_children, on_progress, selection, total, pending)
+
+    outcome = RunOutcome(selection=selection)
+    after = _snapshot(root, selection.files)
+    for name, (code, duration, fhash) in after.items():
+        if not selection.contains(name) or code is None:
+            continue
+        old = before.get(name)
+        if names is not None:
+            retested = name in names
+        else:
+            retested = old is None or old[0] is None or old[1] != duration or old[2] != fhash
+        (outcome.tested if retested else outcome.reused).append(name)
+    outcome.duration_s = time.monotonic() - started
+    return outcome
+
+
+def run_names(
+    config: GateConfig,
+    names: list[str] | tuple[str, ...],
+    *,
+    max_children: int = 1,
+    on_progress: process.ProgressCallback | None = None,
+) -> None:
+    """Re-test exactly these mutants (cached verdicts ignored), e.g. one survivor alone with one worker
+    to confirm it is not flaky."""
+    if not names:
+        return
+    selection = for_names(config, names)
+    freshness.ignore_state_dirs(config.root)
+    freshness.repair(config, list(selection.files))
+    process.run_mutmut(config, list(names), max_children, on_progress, selection, len(names))
+
+
+def generate(config: GateConfig, *, max_children: int | None = None) -> dict[str, FileMeta]:
+    """Generate the mutants (mutants/, .meta, .spans) without testing any: mutmut's own generation code
+    in a subprocess. Functions that changed get null verdicts, exactly as `mutmut run` would do.
+    Returns the .meta of every mutated file, keyed by source path."""
+    root = config.root
+    freshness.ignore_state_dirs(root)
+    done = process.call(config, "generate", max_children)
+    if done.returncode != 0:
+        raise RunError(
+            f"mutmut could not generate mutants: {process.last_line(done.output)} (log: {process.LOG_FILE})"
+        )
+    metas: dict[str, FileMeta] = {}
+    for path in config.mutatable_files():
+        meta = read_or_repair(root, path)
+        if meta is not None:
+            metas[path] = meta
+    return metas
+
+
+def list_mutants(config: GateConfig, selection: Selection) -> dict[str, list[str]]:
+    """The mutant names of a selection by file, after generating them (nothing is tested)."""
+    metas = generate(config)
+    return {
+        path: [name for name in metas[path].exit_code_by_key if selection.contains(name)]
+        for path in selection.files
+        if path in metas
+    }
+
+
+# -- internals -------------------------------------------------------------------------------------------
+
+Snapshot = dict[str, tuple[int | None, float | None, str | None]]
+
+
+def _snapshot(root: Path, files: tuple[str, ...] | list[str]) -> Snapshot:
+    """name -> (exit code, duration, hash of its function) for the mutants of `files`."""
+    snap: Snapshot = {}
+    for path in files:
+        meta = read_or_repair(root, path)
+        if meta is None:
+            continue
+        for name, code in meta.exit_code_by_key.items():
+            local = local_function_of(name)
+            snap[name] = (code, meta.durations_by_key.get(name), meta.hash_by_function_name.get(local))
+    return snap
+
+
+def _names_to_test(root: Path, selection: Selection) -> list[str]:
+    names: list[str] = []
+    found: set[str] = set()
+    for path in selection.files:
+        meta = read_or_repair(root, path)
+        if meta is None:
+            continue
+        for name, code in meta.exit_code_by_key.items():
+            if not selection.contains(name):
+                continue
+            found.add(name)
+            if selection.retests_cached or code is None:
+                names.append(name)
+    missing = set(selection.names) - found
+    if missing:
+        raise RunError(f"no such mutant: {sorted(missing)[0]} (it may have been renumbered by an edit)")
+    return sorted(names)
