@@ -12,9 +12,61 @@ is only ever imported here, in a child process started with cwd = the project ro
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
+from collections.abc import Callable, Mapping
+
+# Every name of mutmut's internals the entry calls, by module. mutmut has no public API for generating,
+# mapping or preflighting alone, so these are checked before anything runs: a mutmut release that
+# renames one fails in one line naming it, not in a traceback halfway through a run.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "mutmut.__main__": (
+        "cli",
+        "copy_src_dir",
+        "copy_also_copy_files",
+        "setup_source_paths",
+        "store_lines_covered_by_tests",
+        "create_mutants",
+        "collect_or_load_stats",
+        "MutmutProgrammaticFailException",
+    ),
+    "mutmut.configuration": ("config",),
+    "mutmut.mutation.trampoline": ("set_mutant_under_test",),
+    "mutmut.state": ("state",),
+    "mutmut.workers.isolation": ("get_mutant_runner",),
+}
+# Read by gate.mutmut.process.classify_failure.
+UNSUPPORTED = "GATE-UNSUPPORTED-MUTMUT"
+
+
+def missing_names(
+    required: Mapping[str, tuple[str, ...]], load: Callable[[str], object] = importlib.import_module
+) -> list[str]:
+    """The dotted names in ``required`` that the installed mutmut lacks (a module or an attribute)."""
+    missing: list[str] = []
+    for module_name, names in required.items():
+        try:
+            module = load(module_name)
+        except ImportError:
+            missing.append(module_name)
+            continue
+        missing += [f"{module_name}.{name}" for name in names if not hasattr(module, name)]
+    return missing
+
+
+def _check_mutmut() -> None:
+    missing = missing_names(REQUIRED)
+    if missing:
+        from importlib.metadata import version
+
+        print(
+            f"{UNSUPPORTED} mutmut {version('mutmut')} is not supported by this gate: it has no "
+            f"{', '.join(missing)} (supported: mutmut 3.8.x)",
+            flush=True,
+        )
+        raise SystemExit(3)
 
 
 def _apply_settings(argv: list[str]) -> list[str]:
@@ -90,6 +142,7 @@ def _preflight(max_children: int) -> None:
 
 
 def main(argv: list[str]) -> None:
+    _check_mutmut()
     argv = _apply_settings(argv)
     if not argv:
         raise SystemExit(

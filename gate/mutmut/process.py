@@ -21,6 +21,7 @@ from pathlib import Path
 from gate.config import GateConfig
 from gate.exit_code import RunError
 from gate.model import Status
+from gate.mutmut.entry import UNSUPPORTED
 from gate.mutmut.selection import Selection
 from gate.mutmut.state import meta_path, status_of
 
@@ -118,6 +119,9 @@ def children(config: GateConfig, max_children: int | None) -> int:
 def classify_failure(log_text: str, returncode: int) -> str:
     """One line saying why mutmut stopped, from what it printed."""
     text = log_text.replace("\r", "\n")
+    for line in text.splitlines():
+        if line.startswith(UNSUPPORTED + " "):
+            return line[len(UNSUPPORTED) + 1 :]
     if "Filtered for specific mutants, but nothing matches" in text:
         return "no mutant matches the selection"
     if "failed to collect stats. runner returned 5" in text or "no active tests found" in text:
