@@ -31,10 +31,9 @@ KEPT_WHEN_TESTS_CHANGE = frozenset({Status.KILLED, Status.TIMEOUT, Status.TYPE_E
 
 @dataclass(frozen=True)
 class Freshness:
-    """What `refresh` did: the files it covered, the verdicts it reset, the test files that changed."""
+    """What `refresh` found: the files it covered and the test files that changed."""
 
     files: list[str]
-    reset: list[str]
     changes: TestChanges
 
 
@@ -45,8 +44,8 @@ def refresh(config: GateConfig) -> Freshness:
     ignore_state_dirs(config.root)
     files = config.mutatable_files()
     repair(config, files)
-    reset, changes = apply_test_changes(config, files)
-    return Freshness(files=files, reset=reset, changes=changes)
+    _reset, changes = apply_test_changes(config, files)
+    return Freshness(files=files, changes=changes)
 
 
 def settle(config: GateConfig, fresh: Freshness, *, runs_mutmut: bool, max_children: int | None) -> None:

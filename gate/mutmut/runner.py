@@ -6,7 +6,6 @@ The freshness protocol first (gate.mutmut.freshness), then mutmut over what has 
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +28,6 @@ class RunOutcome:
     selection: Selection  # what was run: the selection given, narrowed when asked to
     tested: list[str] = field(default_factory=list)  # mutants (re-)tested by this call
     reused: list[str] = field(default_factory=list)  # mutants of the selection whose cached verdict stands
-    duration_s: float = 0.0
 
 
 def run(
@@ -44,7 +42,6 @@ def run(
     new or changed functions (mutmut's cache), verdicts the test-hash rule dropped, unfinished ones,
     and every mutant named explicitly in the selection. `narrow`, when given, picks the mutants
     from the generated ones."""
-    started = time.monotonic()
     root = config.root
     fresh = freshness.refresh(config)
     before = _snapshot(root, selection.files)
@@ -80,7 +77,6 @@ def run(
         else:
             retested = old is None or old[0] is None or old[1] != duration or old[2] != fhash
         (outcome.tested if retested else outcome.reused).append(name)
-    outcome.duration_s = time.monotonic() - started
     return outcome
 
 

@@ -137,3 +137,21 @@ def test_a_survivor_killed_when_re_run_alone_is_flaky_not_survived(tmp_path):
     assert "2 mutants on changed lines: 0 to test, 2 cached" in again.stderr
     assert "re-running" not in again.stderr
     assert [m.get("flaky", False) for m in json.loads(again.stdout)["mutants"]] == [True, True]
+
+
+def test_a_change_to_a_target_file_with_no_mutant_on_its_lines_reports_none(tmp_path):
+    project = make_project(tmp_path / "shop")
+    assert project.gate("pr", "--base", "main", "--no-confirm", "-q").returncode == 1  # mutants generated
+    project.repo.write(
+        "shop/prices.py", "# Prices and ages.\n" + (project.root / "shop/prices.py").read_text()
+    )
+
+    done = project.gate("pr", "--base", "HEAD", "-f", "json")
+
+    assert done.returncode == 0, done.stderr
+    assert "0 mutants on changed lines: 0 to test, 0 cached" in done.stderr
+    data = json.loads(done.stdout)
+    assert data["mutants"] == []
+    assert data["scope"]["files"] == {"shop/prices.py": [[1, 1]]}
+    comment = (project.root / ".gate" / "pr-comment.md").read_text()
+    assert "No mutants were possible on the " in comment and "no mutable code changed" in comment
