@@ -346,6 +346,9 @@ def _sync_set(conn: sqlite3.Connection, table: SetTable, model_type: str, wanted
 def _load(conn: sqlite3.Connection, model_type: str) -> PersistedCacheData | None:
     # An older file may lack columns: read those it has, the rest take their defaults.
     available = set(table_columns(conn, _MODELS))
+    if not available:
+        # A file another cache has just created, before its first write committed the tables.
+        return None
     names = ", ".join(name for name in _COLUMN_NAMES if name in available)
     query = f"SELECT file_path, {names} FROM models WHERE model_type = ? ORDER BY rowid"
     rows = [dict(row) for row in conn.execute(query, (model_type,))]

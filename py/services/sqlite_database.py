@@ -10,6 +10,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,7 +28,10 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 _CORRUPT_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 _COMPANIONS = ("-wal", "-shm")
 # Journal settings run before the transaction (journal_mode cannot change inside one).
-_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+_WAL = "PRAGMA journal_mode=WAL"
+_SYNCHRONOUS = "PRAGMA synchronous=NORMAL"
+# Pause between attempts to switch a new file to WAL while another connection holds it.
+WAL_RETRY_SECONDS = 0.01
 # IMMEDIATE: a deferred transaction that later upgrades to a write lock can fail with
 # "database is locked" at once, without waiting for the busy timeout.
 _BEGIN_WRITE = "BEGIN IMMEDIATE"
@@ -52,6 +56,12 @@ def is_corrupt(exc: sqlite3.Error) -> bool:
     return code is not None and code & 0xFF in _CORRUPT_CODES
 
 
+def is_busy(exc: sqlite3.Error) -> bool:
+    """True when another connection holds the lock (extended codes included)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
+
+
 def table_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     return [row[1] for row in conn.execute(f"PRAGMA table_info({table})")]
 
@@ -74,10 +84,15 @@ class SqliteDatabase:
         path: str | os.PathLike[str],
         init_schema: Callable[[sqlite3.Connection], None],
         busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.path = os.fspath(path)
         self._init_schema = init_schema
         self._busy_timeout = busy_timeout
+        self._clock = clock
+        self._sleep = sleep
         self._write_lock = threading.Lock()
         self.last_changes = 0
 
@@ -133,8 +148,8 @@ class SqliteDatabase:
         os.makedirs(directory, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None)
         try:
-            for pragma in _PRAGMAS:
-                conn.execute(pragma)
+            self._use_wal(conn)
+            conn.execute(_SYNCHRONOUS)
             conn.execute(_BEGIN_WRITE)
             self._init_schema(conn)
             result = work(conn)
@@ -145,6 +160,22 @@ class SqliteDatabase:
         finally:
             # Closing without COMMIT rolls the transaction back: a failed write changes nothing.
             conn.close()
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL, waiting up to the busy timeout for other connections to let go.
+
+        The switch needs an exclusive lock and SQLite does not call its busy handler for it: two
+        caches writing a new file at once would otherwise get "database is locked" at once.
+        """
+        deadline = self._clock() + self._busy_timeout
+        while True:
+            try:
+                conn.execute(_WAL)
+                return
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or self._clock() >= deadline:
+                    raise
+            self._sleep(WAL_RETRY_SECONDS)
 
     def quarantine(self) -> str:
         """Move the file (and its WAL companions) aside; returns the new name of the file."""

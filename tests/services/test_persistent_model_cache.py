@@ -259,6 +259,16 @@ def test_unreadable_trained_words_load_as_empty_list(cache: PersistentModelCache
     assert cache.load_cache("lora").raw_data[0]["civitai"]["trainedWords"] == []
 
 
+def test_a_file_created_before_its_tables_loads_as_no_cache_without_a_warning(
+    cache: PersistentModelCache, db: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What a reader sees while another cache's first write has created the file but not committed.
+    sqlite3.connect(db).close()
+    with caplog.at_level(logging.WARNING):
+        assert cache.load_cache("lora") is None
+    assert caplog.records == []
+
+
 def test_hash_rows_fall_back_to_model_rows(cache: PersistentModelCache) -> None:
     items = [model_item("/a", 1), model_item("/b", 2, sha256="")]
     cache.save_cache("lora", items, {}, [])

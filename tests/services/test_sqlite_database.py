@@ -6,6 +6,7 @@ import logging
 import os
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,8 +14,10 @@ import pytest
 from py.services.sqlite_database import (
     SQLITE_HEADER,
     LibraryCache,
+    WAL_RETRY_SECONDS,
     SqliteDatabase,
     ensure_table,
+    is_busy,
     is_corrupt,
 )
 from py.utils.cache_paths import CachePaths, CacheType
@@ -53,6 +56,14 @@ def _error(code: int | None) -> sqlite3.DatabaseError:
 )
 def test_is_corrupt(code: int | None, expected: bool) -> None:
     assert is_corrupt(_error(code)) is expected
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [(sqlite3.SQLITE_BUSY, True), (517, True), (sqlite3.SQLITE_LOCKED, False), (None, False)],
+)
+def test_is_busy(code: int | None, expected: bool) -> None:
+    assert is_busy(_error(code)) is expected
 
 
 @pytest.mark.parametrize(
@@ -214,6 +225,63 @@ def test_busy_timeout_is_the_one_configured(tmp_path: Path) -> None:
     finally:
         holder.join()
     assert _keys(path) == ["a"]
+
+
+def _rollback_file_read_by_another(path: Path) -> sqlite3.Connection:
+    """A file still in rollback mode that another connection is reading: switching it to WAL is busy."""
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("CREATE TABLE other (x)")
+    reader.execute("BEGIN")
+    reader.execute("SELECT * FROM other").fetchall()
+    return reader
+
+
+class _FakeTime:
+    """A clock that only moves when the code under test sleeps."""
+
+    def __init__(self, on_sleep: Callable[[], None] = lambda: None) -> None:
+        self.sleeps: list[float] = []
+        self._on_sleep = on_sleep
+
+    def clock(self) -> float:
+        return len(self.sleeps) * WAL_RETRY_SECONDS
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self._on_sleep()
+
+
+def test_switch_to_wal_is_retried_until_the_other_connection_lets_go(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    reader = _rollback_file_read_by_another(path)
+    fake = _FakeTime(on_sleep=lambda: reader.execute("COMMIT"))
+    db = SqliteDatabase(path, _schema, busy_timeout=0.05, clock=fake.clock, sleep=fake.sleep)
+    try:
+        assert db.write(_insert("a")) == 1
+    finally:
+        reader.close()
+    assert fake.sleeps == [WAL_RETRY_SECONDS]
+    assert _keys(path) == ["a"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    conn.close()
+
+
+def test_switch_to_wal_gives_up_at_the_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    reader = _rollback_file_read_by_another(path)
+    fake = _FakeTime()
+    db = SqliteDatabase(path, _schema, busy_timeout=0.05, clock=fake.clock, sleep=fake.sleep)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+            db.write(_insert("a"))
+    finally:
+        reader.close()
+    # Attempts at clock 0.00 .. 0.05: the one at the deadline is the last.
+    assert fake.sleeps == [WAL_RETRY_SECONDS] * 5
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+    conn.close()
 
 
 # -- LibraryCache: what the model and recipe caches share ------------------------------------------
