@@ -6,12 +6,13 @@ gate/commands/ parses options, calls into the pipeline and returns an exit code.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
 
 from gate import __version__
-from gate.exit_code import GateError
+from gate.exit_code import ExitCode, GateError, Terminated
 
 
 class GateGroup(click.Group):
@@ -23,9 +24,16 @@ class GateGroup(click.Group):
         except GateError as error:
             click.echo(f"gate: error: {error}", err=True)
             sys.exit(int(error.exit_code))
-        except KeyboardInterrupt:
+        except OSError as error:
+            # State the gate could not write (a read-only tree, a full disk): the path, not a traceback.
+            if error.filename is None:
+                raise
+            click.echo(f"gate: error: cannot write {error.filename}: {error.strerror or error}", err=True)
+            sys.exit(int(ExitCode.USAGE))
+        except KeyboardInterrupt as stop:
             click.echo("gate: interrupted; verdicts reached so far are kept", err=True)
-            sys.exit(130)
+            # The shell's convention: 128 + the signal's number (SIGTERM 15, SIGINT 2).
+            sys.exit(143 if isinstance(stop, Terminated) else 130)
 
 
 @click.group(cls=GateGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,5 +73,11 @@ cli.add_command(doctor_command)
 cli.add_command(pr_command)
 
 
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
+    # SIGTERM outside mutmut's run (census, reports) stops the gate the same way, with exit 143.
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="gate")

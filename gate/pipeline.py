@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from gate import accept, policy, report
-from gate.atomic import write_text_atomic
+from gate.atomic import StateError, write_text_atomic
 from gate.causes import census
 from gate.causes.classify import CLASSIFIED, classify, unknown_tests
 from gate.config import GateConfig
-from gate.exit_code import RunError
+from gate.exit_code import ExitCode, RunError
 from gate.lock import run_lock
 from gate.model import BlindSpot, Mutant, RunResult, Verdict
 from gate.mutmut import runner
@@ -169,12 +169,16 @@ def publish(
     *,
     write_state: bool = True,
 ) -> list[Path]:
-    """Write .gate/results.json and each requested (format, path) report, all atomically."""
+    """Write the scope's results file (`results.results_path`) and each requested (format, path) report,
+    all atomically. A file that cannot be written is exit 3: the run was under way."""
     written: list[Path] = []
-    if write_state:
-        written.append(write_results(config.root, result))
-    for fmt, path in outputs:
-        written.append(write_text_atomic(path, render(result, fmt, root=config.root)))
+    try:
+        if write_state:
+            written.append(write_results(config.root, result))
+        for fmt, path in outputs:
+            written.append(write_text_atomic(path, render(result, fmt, root=config.root)))
+    except StateError as error:
+        raise StateError(str(error), ExitCode.NOT_JUDGED) from None
     return written
 
 

@@ -261,5 +261,5 @@ def _read(path: Path) -> Census | None:
     """The cached census, or None when there is none or it is unreadable (it is then rebuilt)."""
     try:
         return Census.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
