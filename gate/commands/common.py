@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from gate import pipeline
+from gate import pipeline, policy
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig, load_config
 from gate.exit_code import ExitCode, GateError
@@ -140,7 +140,8 @@ def execute(
     quiet: bool,
     no_causes: bool = False,
 ) -> pipeline.Execution:
-    """Test the chosen mutants, showing progress unless --quiet or --no-progress."""
+    """Test the chosen mutants, showing progress unless --quiet or --no-progress; refused without a floor."""
+    policy.require_floor(fail_under if fail_under is not None else config.fail_under, config.target_floors)
     with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
         return pipeline.execute(
             config,

@@ -16,6 +16,8 @@ import json
 import os
 import sys
 
+from gate import lifeline
+
 
 def _apply_settings(argv: list[str]) -> list[str]:
     from mutmut.configuration import config
@@ -90,6 +92,9 @@ def _preflight(max_children: int) -> None:
 
 
 def main(argv: list[str]) -> None:
+    # Dies with the gate, and mutmut's forked workers with it: none outlives a `kill -9` of the gate.
+    lifeline.die_with_parent(lifeline.parent_from_env(os.environ))
+    lifeline.follow_forks()
     argv = _apply_settings(argv)
     if not argv:
         raise SystemExit(

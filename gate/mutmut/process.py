@@ -18,8 +18,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from gate import lifeline
 from gate.config import GateConfig
 from gate.exit_code import RunError, Terminated
+from gate.lock import held_fds
 from gate.model import Status
 from gate.mutmut.selection import Selection
 from gate.mutmut.state import meta_path, status_of
@@ -66,7 +68,13 @@ def call(config: GateConfig, command: str, max_children: int | None = None) -> C
         handle.write(f"$ {' '.join(args[1:])}\n")
         handle.flush()
         proc = subprocess.run(
-            args, cwd=config.root, stdout=handle, stderr=subprocess.STDOUT, env=_env(), check=False
+            args,
+            cwd=config.root,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+            check=False,
+            pass_fds=held_fds(),
         )
     return Call(proc.returncode, log.read_text(encoding="utf-8", errors="replace"))
 
@@ -93,7 +101,13 @@ def run_mutmut(
         handle.write(f"$ {' '.join(args[1:4])} run ... ({len(names) or 'all pending'} mutants)\n")
         handle.flush()
         proc = subprocess.Popen(
-            args, cwd=root, stdout=handle, stderr=subprocess.STDOUT, env=_env(), start_new_session=True
+            args,
+            cwd=root,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+            start_new_session=True,
+            pass_fds=held_fds(),
         )
         try:
             while proc.poll() is None:
@@ -177,7 +191,8 @@ def _entry(config: GateConfig) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    # The child dies with the gate (gate.mutmut.entry reads its parent's pid from it).
+    env = lifeline.child_env(os.environ)
     # A stray value would make the tests of the clean run behave as if a mutant were active.
     env.pop("MUTANT_UNDER_TEST", None)
     return env
