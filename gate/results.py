@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.atomic import write_text_atomic
-from gate.exit_code import RunError
+from gate.exit_code import ConfigError, RunError
 from gate.model import SCHEMA, Cause, Counts, RunResult, Status
 
 RESULTS_FILE = Path(".gate") / "results.json"
@@ -42,14 +42,14 @@ def write_results(root: Path, result: RunResult, path: Path | None = None) -> Pa
 
 
 def load_results(root: Path, path: Path | None = None, scope: str = "full") -> RunResult:
-    """The last results of `scope` (or the file `path`), validated; RunError (exit 3) when missing,
-    unreadable or inconsistent: a report that lies must never be judged."""
+    """The last results of `scope` (or the file `path`), validated: ConfigError (exit 2) when there are
+    none yet, RunError (exit 3) when unreadable or inconsistent: a report that lies is never judged."""
     source = path or results_path(root, scope)
     try:
         text = source.read_text(encoding="utf-8")
     except FileNotFoundError:
         first = {"full": "gate run", "check": "gate check MODULE", "pr": "gate pr"}[scope]
-        raise RunError(f"{source}: no results yet (run `{first}` first)") from None
+        raise ConfigError(f"{source}: no results yet (run `{first}` first)") from None
     except OSError as error:
         raise RunError(f"cannot read {source}: {error.strerror or error}") from None
     return parse_report(text, str(source))

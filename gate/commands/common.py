@@ -89,18 +89,19 @@ def project_config() -> GateConfig:
 
 
 def warn(config: GateConfig, quiet: bool) -> None:
-    if quiet:
-        return
-    for warning in config.warnings:
-        click.echo(f"gate: warning: {warning}", err=True)
+    """The configuration's warnings, each once."""
+    warn_run(config, list(config.warnings), quiet)
 
 
 def warn_run(config: GateConfig, warnings: list[str], quiet: bool) -> None:
-    """Warnings the run itself raised (the configuration's were shown before it)."""
+    """Warnings the run itself raised; one already shown (the configuration's) is not repeated."""
     if quiet:
         return
+    # Shared by every step of this invocation: each warning is said once per run.
+    shown: set[str] = click.get_current_context().meta.setdefault("gate.warnings_shown", set())
     for warning in warnings:
-        if warning not in config.warnings:
+        if warning not in shown:
+            shown.add(warning)
             click.echo(f"gate: warning: {warning}", err=True)
 
 
