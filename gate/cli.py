@@ -6,6 +6,7 @@ gate/commands/ parses options, calls into the pipeline and returns an exit code.
 
 from __future__ import annotations
 
+import errno
 import signal
 import sys
 
@@ -13,6 +14,8 @@ import click
 
 from gate import __version__
 from gate.exit_code import ExitCode, GateError, Terminated
+
+_CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 class GateGroup(click.Group):
@@ -25,10 +28,11 @@ class GateGroup(click.Group):
             click.echo(f"gate: error: {error}", err=True)
             sys.exit(int(error.exit_code))
         except OSError as error:
-            # State the gate could not write (a read-only tree, a full disk): the path, not a traceback.
-            if error.filename is None:
+            # State the gate could not write (a read-only tree, a full disk): one line, not a traceback.
+            if error.errno not in _CANNOT_WRITE:
                 raise
-            click.echo(f"gate: error: cannot write {error.filename}: {error.strerror or error}", err=True)
+            where = f" {error.filename}" if error.filename else ""
+            click.echo(f"gate: error: cannot write{where}: {error.strerror or error}", err=True)
             sys.exit(int(ExitCode.USAGE))
         except KeyboardInterrupt as stop:
             click.echo("gate: interrupted; verdicts reached so far are kept", err=True)

@@ -6,6 +6,7 @@ reports progress through a callback and failures as RunError (exit 3), the log i
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -17,8 +18,10 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from gate import lifeline
+from gate.atomic import StateError
 from gate.config import GateConfig
 from gate.exit_code import RunError, Terminated
 from gate.lock import held_fds
@@ -27,6 +30,7 @@ from gate.mutmut.selection import Selection
 from gate.mutmut.state import meta_path, status_of
 
 LOG_FILE = Path(".gate") / "mutmut.log"
+_WRITE_ERRORS = {errno.EROFS, errno.EACCES, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 POLL_S = 0.5
 # How long mutmut gets to stop its workers and write its last verdicts after an interrupt.
 STOP_GRACE_S = 10.0
@@ -64,7 +68,7 @@ def call(config: GateConfig, command: str, max_children: int | None = None) -> C
     args = [*_entry(config), command, "--max-children", str(children(config, max_children))]
     log = config.root / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w", encoding="utf-8") as handle, sigterm_as_interrupt():
+    with _open_log(log, "w") as handle, sigterm_as_interrupt():
         handle.write(f"$ {' '.join(args[1:])}\n")
         handle.flush()
         proc = subprocess.run(
@@ -97,7 +101,7 @@ def run_mutmut(
     started = time.monotonic()
     watcher = _Watcher(root, selection, set(names) if names else None, total, started, on_progress)
     watcher.pending |= pending or set()
-    with open(log, "a", encoding="utf-8") as handle, sigterm_as_interrupt():
+    with _open_log(log, "a") as handle, sigterm_as_interrupt():
         handle.write(f"$ {' '.join(args[1:4])} run ... ({len(names) or 'all pending'} mutants)\n")
         handle.flush()
         proc = subprocess.Popen(
@@ -188,6 +192,19 @@ def _entry(config: GateConfig) -> list[str]:
     if config.mutmut.timeout_multiplier is None:
         args += ["--timeout-multiplier", str(config.timeout_multiplier)]
     return args
+
+
+@contextmanager
+def _open_log(path: Path, mode: str) -> Iterator[IO[str]]:
+    """mutmut's log; a log that cannot be opened or written (a full disk, a file over the size limit, a
+    read-only tree) is a StateError naming it. The buffered writes fail only when flushed, at the end."""
+    try:
+        with open(path, mode, encoding="utf-8") as handle:
+            yield handle
+    except OSError as error:
+        if error.errno not in _WRITE_ERRORS:
+            raise
+        raise StateError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _env() -> dict[str, str]:
