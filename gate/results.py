@@ -14,12 +14,15 @@ from typing import Any
 
 from gate.atomic import write_text_atomic
 from gate.exit_code import ConfigError, RunError
-from gate.model import SCHEMA, Cause, Counts, RunResult, Status
+from gate.model import SCHEMA, Cause, Counts, Mutant, RunResult, Status
 
 RESULTS_FILE = Path(".gate") / "results.json"
 SCOPES = ("full", "check", "pr")
-_SCOPE_FILES = {"full": RESULTS_FILE, "check": RESULTS_FILE.with_name("results-check.json"),
-                "pr": RESULTS_FILE.with_name("results-pr.json")}  # fmt: skip
+_SCOPE_FILES = {
+    "full": RESULTS_FILE,
+    "check": RESULTS_FILE.with_name("results-check.json"),
+    "pr": RESULTS_FILE.with_name("results-pr.json"),
+}
 # Selections that are not the full run, by the scope whose file keeps them.
 _SCOPE_OF_SELECTION = {"changed-lines": "pr", "module": "check", "function": "check", "names": "check"}
 
@@ -138,7 +141,7 @@ _MUTANT_FIELDS: dict[str, tuple[bool, Check, str]] = {
         False,
         _list_of(lambda m: _is_dict(m) and _is_str(m.get("test")) and _is_str(m.get("target"))),
         "a list of {test, target, ...} objects",
-    ),  # fmt: skip
+    ),
     "replaced_in": (False, _list_of(_is_str), "a list of strings"),
     "hint": (False, _is_str, "a string"),
     "duration": (False, _optional(_is_number), "a number or null"),
@@ -147,8 +150,18 @@ _MUTANT_FIELDS: dict[str, tuple[bool, Check, str]] = {
     "accepted_reason": (False, _is_str, "a string"),
 }
 # The counts a report states and that must equal the mutants it lists.
-_COUNTED = ("killed", "survived", "no_tests", "timeout", "suspicious", "skipped", "accepted", "type_error",
-            "not_checked", "total")  # fmt: skip
+_COUNTED = (
+    "killed",
+    "survived",
+    "no_tests",
+    "timeout",
+    "suspicious",
+    "skipped",
+    "accepted",
+    "type_error",
+    "not_checked",
+    "total",
+)
 
 
 def report_problem(data: Any) -> str | None:
@@ -212,13 +225,15 @@ def _counts_problem(stated: dict[str, Any], listed: dict[str, Any], where: str) 
     return None
 
 
-class _Counted:
-    """Just what Counts.of reads from a mutant."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.status = Status(data["status"])
-        self.cause = Cause(data["cause"]) if data.get("cause") else None
-
-
-def _counted(data: dict[str, Any]) -> Any:
-    return _Counted(data)
+def _counted(data: dict[str, Any]) -> Mutant:
+    """A listed mutant with just what Counts.of reads (its status and cause), for counting it."""
+    return Mutant(
+        id="",
+        name="",
+        target="",
+        file="",
+        line=0,
+        function="",
+        status=Status(data["status"]),
+        cause=Cause(data["cause"]) if data.get("cause") else None,
+    )

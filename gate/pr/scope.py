@@ -159,8 +159,9 @@ class _Confirmations:
             return cls({})
         entries = data.get("mutants") if isinstance(data, dict) else None
         # A memory, not a record: an entry of the wrong shape is dropped and its survivor confirmed again.
-        return cls({name: entry for name, entry in (entries or {}).items() if _valid_confirmation(entry)}
-                   if isinstance(entries, dict) else {})  # fmt: skip
+        if not isinstance(entries, dict):
+            return cls({})
+        return cls({name: entry for name, entry in entries.items() if _valid_confirmation(entry)})
 
     def _current(self, mutant: Mutant) -> dict[str, Any] | None:
         entry = self.entries.get(mutant.name)
