@@ -6,12 +6,16 @@ gate/commands/ parses options, calls into the pipeline and returns an exit code.
 
 from __future__ import annotations
 
+import errno
+import signal
 import sys
 
 import click
 
 from gate import __version__
-from gate.exit_code import GateError
+from gate.exit_code import ExitCode, GateError, Terminated
+
+_CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
 class GateGroup(click.Group):
@@ -23,9 +27,17 @@ class GateGroup(click.Group):
         except GateError as error:
             click.echo(f"gate: error: {error}", err=True)
             sys.exit(int(error.exit_code))
-        except KeyboardInterrupt:
+        except OSError as error:
+            # State the gate could not write (a read-only tree, a full disk): one line, not a traceback.
+            if error.errno not in _CANNOT_WRITE:
+                raise
+            where = f" {error.filename}" if error.filename else ""
+            click.echo(f"gate: error: cannot write{where}: {error.strerror or error}", err=True)
+            sys.exit(int(ExitCode.USAGE))
+        except KeyboardInterrupt as stop:
             click.echo("gate: interrupted; verdicts reached so far are kept", err=True)
-            sys.exit(130)
+            # The shell's convention: 128 + the signal's number (SIGTERM 15, SIGINT 2).
+            sys.exit(143 if isinstance(stop, Terminated) else 130)
 
 
 @click.group(cls=GateGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,5 +77,11 @@ cli.add_command(doctor_command)
 cli.add_command(pr_command)
 
 
+def _terminate(_signum: int, _frame: object) -> None:
+    raise Terminated
+
+
 def main() -> None:
+    # SIGTERM outside mutmut's run (census, reports) stops the gate the same way, with exit 143.
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="gate")

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gate import pipeline
+from gate import lifeline, pipeline
 from gate.causes import census
 from gate.config import GateConfig
 from gate.exit_code import RunError
@@ -108,7 +108,12 @@ def import_check(config: GateConfig, package: tuple[str, Path]) -> Check:
     if base != config.root:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(base), env.get("PYTHONPATH", "")]))
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=config.root, capture_output=True, text=True, env=env, timeout=120
+        lifeline.wrap([sys.executable, "-c", code]),
+        cwd=config.root,
+        capture_output=True,
+        text=True,
+        env=lifeline.child_env(env),
+        timeout=120,
     )
     if proc.returncode != 0:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -133,7 +138,14 @@ def clean_suite_check(config: GateConfig) -> Check:
     env = dict(os.environ)
     env.pop("MUTANT_UNDER_TEST", None)
     started = time.monotonic()
-    proc = subprocess.run(args, cwd=config.root, capture_output=True, text=True, env=env, timeout=3600)
+    proc = subprocess.run(
+        lifeline.wrap(args),
+        cwd=config.root,
+        capture_output=True,
+        text=True,
+        env=lifeline.child_env(env),
+        timeout=3600,
+    )
     elapsed = time.monotonic() - started
     summary = (proc.stdout.strip().splitlines() or ["no output"])[-1]
     if proc.returncode == 0:

@@ -43,3 +43,7 @@ class RunError(GateError):
     """The run could not be judged: exit 3."""
 
     exit_code = ExitCode.NOT_JUDGED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a CI timeout, `kill`): stopped like Ctrl-C, but the exit code says 143 (128 + 15)."""

@@ -6,6 +6,7 @@ Commands call `execute` (run, explain and judge) and `publish` (write results an
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import subprocess
@@ -17,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from gate import accept, policy, report
-from gate.atomic import write_text_atomic
+from gate.atomic import StateError, write_text_atomic
 from gate.causes import census
 from gate.causes.classify import CLASSIFIED, classify, unknown_tests
 from gate.config import GateConfig
-from gate.exit_code import RunError
+from gate.exit_code import ConfigError, ExitCode, RunError
 from gate.lock import run_lock
 from gate.model import BlindSpot, Mutant, RunResult, Verdict
 from gate.mutmut import runner
@@ -71,6 +72,7 @@ def execute(
     ``causes=False`` (``--no-causes``) skips the census: survivors keep no cause and every report says so."""
     started_at = datetime.now(UTC)
     started = time.monotonic()
+    check_syntax(config.root, selection.files)
     if selection.files:
         with run_lock(
             config.root, float(config.value("lock_wait")), what=f"gate {selection.kind} {selection.label}"
@@ -107,6 +109,22 @@ def execute(
     )
     accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), acceptance_scope(selection))
     return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=warnings)
+
+
+def check_syntax(root: Path, files: Sequence[str]) -> None:
+    """Every target file parses, or one line `file:line: message` (exit 2) before anything runs: mutmut
+    would otherwise stop on it with its own traceback and never name the file."""
+    for path in files:
+        try:
+            source = (root / path).read_bytes()
+        except OSError:
+            continue  # a file that went away is the selection's concern, not a syntax error
+        try:
+            ast.parse(source, filename=path)
+        except SyntaxError as error:
+            raise ConfigError(f"{path}:{error.lineno or 0}: {error.msg}") from None
+        except ValueError as error:  # null bytes
+            raise ConfigError(f"{path}: {error}") from None
 
 
 def acceptance_scope(selection: Selection) -> Callable[[accept.Acceptance], bool] | None:
@@ -169,12 +187,16 @@ def publish(
     *,
     write_state: bool = True,
 ) -> list[Path]:
-    """Write .gate/results.json and each requested (format, path) report, all atomically."""
+    """Write the scope's results file (`results.results_path`) and each requested (format, path) report,
+    all atomically. A file that cannot be written is exit 3: the run was under way."""
     written: list[Path] = []
-    if write_state:
-        written.append(write_results(config.root, result))
-    for fmt, path in outputs:
-        written.append(write_text_atomic(path, render(result, fmt, root=config.root)))
+    try:
+        if write_state:
+            written.append(write_results(config.root, result))
+        for fmt, path in outputs:
+            written.append(write_text_atomic(path, render(result, fmt, root=config.root)))
+    except StateError as error:
+        raise StateError(str(error), ExitCode.NOT_JUDGED) from None
     return written
 
 

@@ -5,7 +5,24 @@ Score = (killed + timeout) / (all - skipped - accepted - type-error - not-checke
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from gate.exit_code import ConfigError
 from gate.model import Counts, RunResult, Verdict
+
+# What the refusal of a missing floor tells the user to add (and what `gate init` writes).
+SUGGESTED_FLOOR = 80
+
+
+def require_floor(fail_under: float | None, target_floors: Mapping[str, float | None]) -> None:
+    """A run is judged against some floor: with none (no `fail_under`, no target floor, no --fail-under)
+    any score would pass, so the run is refused before it starts (exit 2). `fail_under = 0` says
+    knowingly that any score passes."""
+    if fail_under is None and all(floor is None for floor in target_floors.values()):
+        raise ConfigError(
+            f"no score floor: add `fail_under = {SUGGESTED_FLOOR}` to [tool.gate] in pyproject.toml "
+            "(or pass --fail-under PCT; `fail_under = 0` lets any score pass)"
+        )
 
 
 def under_floor(counts: Counts, floor: float | None) -> bool:

@@ -4,6 +4,7 @@ every few seconds in CI logs. Fed by the runner's callbacks; it never touches mu
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from types import TracebackType
@@ -25,7 +26,7 @@ class ProgressReporter:
     ) -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.tty = self.stream.isatty() if tty is None else tty
+        self.tty = (self.stream.isatty() and not in_ci()) if tty is None else tty
         self._bar: Progress | None = None
         self._task: TaskID | None = None
         self._last_plain = 0.0
@@ -76,6 +77,12 @@ class ProgressReporter:
         elif self.enabled and self._last is not None and self._last.total and exc_type is None:
             self.stream.write(plain_line(self._last) + "\n")
             self.stream.flush()
+
+
+def in_ci(env: dict[str, str] | None = None) -> bool:
+    """CI runners set CI (GitHub, GitLab, ...): their logs want plain lines even behind a pseudo-terminal."""
+    value = (os.environ if env is None else env).get("CI", "")
+    return value.strip().lower() not in ("", "0", "false", "no")
 
 
 def plain_line(progress: RunProgress) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gate import lifeline
 from gate.atomic import write_text_atomic
 from gate.exit_code import RunError
 from gate.model import Replacement
@@ -184,7 +185,11 @@ def collect(
         log.write("$ " + " ".join(command) + "\n")
         log.flush()
         returncode = subprocess.run(
-            command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+            lifeline.wrap(command),
+            cwd=root,
+            env=lifeline.child_env(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
         ).returncode
     duration = time.perf_counter() - started
     if returncode not in _USABLE_EXIT or not out.is_file():
@@ -261,5 +266,5 @@ def _read(path: Path) -> Census | None:
     """The cached census, or None when there is none or it is unreadable (it is then rebuilt)."""
     try:
         return Census.from_json(json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from gate import pipeline
+from gate import pipeline, policy
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig, load_config
 from gate.exit_code import ExitCode, GateError
@@ -89,18 +89,19 @@ def project_config() -> GateConfig:
 
 
 def warn(config: GateConfig, quiet: bool) -> None:
-    if quiet:
-        return
-    for warning in config.warnings:
-        click.echo(f"gate: warning: {warning}", err=True)
+    """The configuration's warnings, each once."""
+    warn_run(config, list(config.warnings), quiet)
 
 
 def warn_run(config: GateConfig, warnings: list[str], quiet: bool) -> None:
-    """Warnings the run itself raised (the configuration's were shown before it)."""
+    """Warnings the run itself raised; one already shown (the configuration's) is not repeated."""
     if quiet:
         return
+    # Shared by every step of this invocation: each warning is said once per run.
+    shown: set[str] = click.get_current_context().meta.setdefault("gate.warnings_shown", set())
     for warning in warnings:
-        if warning not in config.warnings:
+        if warning not in shown:
+            shown.add(warning)
             click.echo(f"gate: warning: {warning}", err=True)
 
 
@@ -140,7 +141,8 @@ def execute(
     quiet: bool,
     no_causes: bool = False,
 ) -> pipeline.Execution:
-    """Test the chosen mutants, showing progress unless --quiet or --no-progress."""
+    """Test the chosen mutants, showing progress unless --quiet or --no-progress; refused without a floor."""
+    policy.require_floor(fail_under if fail_under is not None else config.fail_under, config.target_floors)
     with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
         return pipeline.execute(
             config,

@@ -1,4 +1,4 @@
-"""`gate report`: re-render the last results (.gate/results.json) in any format; nothing runs.
+"""`gate report`: re-render the last results of a scope (the full run's by default) in any format; nothing runs.
 
 The exit code is the verdict of those results, so CI can gate on a report it did not produce.
 """
@@ -11,7 +11,7 @@ import click
 
 from gate.commands.common import emit, exit_with, format_options
 from gate.policy import judge
-from gate.results import RESULTS_FILE, load_results
+from gate.results import RESULTS_FILE, SCOPES, load_results
 
 
 @click.command("report")
@@ -24,11 +24,24 @@ from gate.results import RESULTS_FILE, load_results
     help=f"A gate-report/1 JSON file to render (default: {RESULTS_FILE}).",
 )
 @click.option(
+    "--scope",
+    type=click.Choice(SCOPES),
+    default="full",
+    show_default=True,
+    help="Whose last results: the full run (gate run, gate merge), gate check, or gate pr.",
+)
+@click.option(
     "--fail-under", type=click.FloatRange(0, 100), metavar="PCT", help="Judge against this floor instead."
 )
 @click.option("--quiet", "-q", is_flag=True, help="Write --output only; print nothing.")
 def report_command(
-    fmt: str, output: Path | None, as_json: bool, source: Path | None, fail_under: float | None, quiet: bool
+    fmt: str,
+    output: Path | None,
+    as_json: bool,
+    source: Path | None,
+    scope: str,
+    fail_under: float | None,
+    quiet: bool,
 ) -> None:
     """Render the results of the last run again, in any format, without running anything.
 
@@ -36,8 +49,9 @@ def report_command(
     Examples:
       gate report                      terminal report of the last run
       gate report -f json -o gate.json
+      gate report --scope pr           the last `gate pr` instead
     """
-    result = load_results(Path.cwd(), source)
+    result = load_results(Path.cwd(), source, scope)
     verdict = judge(result, fail_under)
     emit(result, verdict, fmt=fmt, output=output, as_json=as_json, quiet=quiet)
     exit_with(verdict)

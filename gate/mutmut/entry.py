@@ -18,6 +18,8 @@ import os
 import sys
 from collections.abc import Callable, Mapping
 
+from gate import lifeline
+
 # Every name of mutmut's internals the entry calls, by module. mutmut has no public API for generating,
 # mapping or preflighting alone, so these are checked before anything runs: a mutmut release that
 # renames one fails in one line naming it, not in a traceback halfway through a run.
@@ -143,6 +145,9 @@ def _preflight(max_children: int) -> None:
 
 def main(argv: list[str]) -> None:
     _check_mutmut()
+    # Dies with the gate, and mutmut's forked workers with it: none outlives a `kill -9` of the gate.
+    lifeline.die_with_parent(lifeline.parent_from_env(os.environ))
+    lifeline.follow_forks()
     argv = _apply_settings(argv)
     if not argv:
         raise SystemExit(

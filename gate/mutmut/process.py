@@ -6,6 +6,7 @@ reports progress through a callback and failures as RunError (exit 3), the log i
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -17,15 +18,20 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
+from gate import lifeline
+from gate.atomic import StateError
 from gate.config import GateConfig
-from gate.exit_code import RunError
+from gate.exit_code import RunError, Terminated
+from gate.lock import held_fds
 from gate.model import Status
 from gate.mutmut.entry import UNSUPPORTED
 from gate.mutmut.selection import Selection
 from gate.mutmut.state import meta_path, status_of
 
 LOG_FILE = Path(".gate") / "mutmut.log"
+_WRITE_ERRORS = {errno.EROFS, errno.EACCES, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 POLL_S = 0.5
 # How long mutmut gets to stop its workers and write its last verdicts after an interrupt.
 STOP_GRACE_S = 10.0
@@ -63,11 +69,17 @@ def call(config: GateConfig, command: str, max_children: int | None = None) -> C
     args = [*_entry(config), command, "--max-children", str(children(config, max_children))]
     log = config.root / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w", encoding="utf-8") as handle, sigterm_as_interrupt():
+    with _open_log(log, "w") as handle, sigterm_as_interrupt():
         handle.write(f"$ {' '.join(args[1:])}\n")
         handle.flush()
         proc = subprocess.run(
-            args, cwd=config.root, stdout=handle, stderr=subprocess.STDOUT, env=_env(), check=False
+            args,
+            cwd=config.root,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+            check=False,
+            pass_fds=held_fds(),
         )
     return Call(proc.returncode, log.read_text(encoding="utf-8", errors="replace"))
 
@@ -90,11 +102,17 @@ def run_mutmut(
     started = time.monotonic()
     watcher = _Watcher(root, selection, set(names) if names else None, total, started, on_progress)
     watcher.pending |= pending or set()
-    with open(log, "a", encoding="utf-8") as handle, sigterm_as_interrupt():
+    with _open_log(log, "a") as handle, sigterm_as_interrupt():
         handle.write(f"$ {' '.join(args[1:4])} run ... ({len(names) or 'all pending'} mutants)\n")
         handle.flush()
         proc = subprocess.Popen(
-            args, cwd=root, stdout=handle, stderr=subprocess.STDOUT, env=_env(), start_new_session=True
+            args,
+            cwd=root,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+            start_new_session=True,
+            pass_fds=held_fds(),
         )
         try:
             while proc.poll() is None:
@@ -161,7 +179,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Terminated
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:
@@ -180,8 +198,22 @@ def _entry(config: GateConfig) -> list[str]:
     return args
 
 
+@contextmanager
+def _open_log(path: Path, mode: str) -> Iterator[IO[str]]:
+    """mutmut's log; a log that cannot be opened or written (a full disk, a file over the size limit, a
+    read-only tree) is a StateError naming it. The buffered writes fail only when flushed, at the end."""
+    try:
+        with open(path, mode, encoding="utf-8") as handle:
+            yield handle
+    except OSError as error:
+        if error.errno not in _WRITE_ERRORS:
+            raise
+        raise StateError(f"cannot write {path}: {error.strerror or error}") from None
+
+
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    # The child dies with the gate (gate.mutmut.entry reads its parent's pid from it).
+    env = lifeline.child_env(os.environ)
     # A stray value would make the tests of the clean run behave as if a mutant were active.
     env.pop("MUTANT_UNDER_TEST", None)
     return env

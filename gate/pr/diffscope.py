@@ -118,6 +118,14 @@ def merge_base(root: str | Path, base: str) -> str:
     """The commit where HEAD left `base`; a clear error for an unknown ref or a shallow clone."""
     root = Path(root)
     try:
+        _git(root, "rev-parse", "--git-dir")
+    except RunError as error:
+        if "not a git repository" not in str(error):
+            raise
+        raise ConfigError(
+            f"{root} is not a git repository: `gate pr` compares HEAD with a base ref"
+        ) from None
+    try:
         _git(root, "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}")
     except RunError as error:
         raise ConfigError(

@@ -158,7 +158,10 @@ class _Confirmations:
         except (OSError, ValueError):
             return cls({})
         entries = data.get("mutants") if isinstance(data, dict) else None
-        return cls(entries if isinstance(entries, dict) else {})
+        # A memory, not a record: an entry of the wrong shape is dropped and its survivor confirmed again.
+        if not isinstance(entries, dict):
+            return cls({})
+        return cls({name: entry for name, entry in entries.items() if _valid_confirmation(entry)})
 
     def _current(self, mutant: Mutant) -> dict[str, Any] | None:
         entry = self.entries.get(mutant.name)
@@ -182,3 +185,11 @@ class _Confirmations:
     def save(self, root: Path) -> None:
         data = {"mutants": dict(sorted(self.entries.items()))}
         write_text_atomic(root / CONFIRMATIONS_FILE, json.dumps(data, indent=1) + "\n")
+
+
+def _valid_confirmation(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and isinstance(entry.get("duration"), (int, float))
+        and isinstance(entry.get("flaky"), bool)
+    )

@@ -180,9 +180,26 @@ class History:
                     query + (" LIMIT ?" if limit else ""), (limit,) if limit else ()
                 ).fetchall()
                 rows.reverse()
-                return [self._record(conn, row) for row in rows]
+                return [self._checked(conn, row) for row in rows]
         except _NoHistory:
             return []
+
+    def _checked(self, conn: sqlite3.Connection, row: Sequence[Any]) -> RunRecord:
+        """A run read back, or a HistoryError when its row has the wrong types or its targets' totals
+        do not add up to the run's: a history that lies must not drive a comparison."""
+        try:
+            record = self._record(conn, row)
+        except (TypeError, ValueError) as error:
+            raise HistoryError(f"history {self.path}: run {row[0]} is malformed ({error})") from None
+        scores = [record.score, record.covered_score] + [t.score for t in record.targets.values()]
+        if any(score is not None and not isinstance(score, (int, float)) for score in scores):
+            raise HistoryError(f"history {self.path}: run {record.id} has a score that is not a number")
+        if record.targets and sum(t.total for t in record.targets.values()) != record.total:
+            raise HistoryError(
+                f"history {self.path}: run {record.id} counts {record.total} mutants but its targets "
+                f"{sum(t.total for t in record.targets.values())}"
+            )
+        return record
 
     def last(self) -> RunRecord | None:
         runs = self.runs(limit=1)
@@ -213,7 +230,7 @@ class History:
                 per_target[f"{status}/{cause}"] = n
         targets = {
             target: TargetRecord(
-                score=score, covered_score=covered, total=total, counts=counts.get(target, {})
+                score=score, covered_score=covered, total=int(total), counts=counts.get(target, {})
             )
             for target, score, covered, total in conn.execute(
                 "SELECT target, score, covered_score, total FROM target_scores WHERE run_id = ? ORDER BY 1",

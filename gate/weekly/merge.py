@@ -6,29 +6,22 @@ commit or configuration, a missing or repeated shard, a mutant counted twice.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from gate.exit_code import RunError
 from gate.model import RunResult
+from gate.results import parse_report
 
 
 def load_shard(path: str | Path) -> RunResult:
     """Read one shard result; an unreadable or foreign file is a RunError naming it."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise RunError(f"cannot read shard result {path}: {error.strerror or error}") from None
-    except ValueError as error:
-        raise RunError(f"shard result {path} is not valid JSON: {error}") from None
-    if not isinstance(data, dict):
-        raise RunError(f"shard result {path} is not a gate-report/1 object")
-    try:
-        result = RunResult.from_json(data)
-    except (KeyError, TypeError, ValueError) as error:
-        raise RunError(f"shard result {path} is not a valid gate-report/1 result: {error}") from None
+    result = parse_report(text, f"shard result {path}")
     if result.shard is None:
         raise RunError(
             f"{path} is not a shard result (no `shard` field): write it with `gate run --shard K/N`"

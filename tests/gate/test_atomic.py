@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.atomic import write_text_atomic
+from gate.atomic import StateError, write_text_atomic
 from tests.fs_events import needs_inotify, watch_directory
 
 OLD = b"previous report\n"
@@ -56,7 +56,7 @@ def test_failed_rename_leaves_the_target_and_no_temp(tmp_path: Path) -> None:
     target = tmp_path / "report.md"
     target.mkdir()
     (target / "kept").write_bytes(OLD)
-    with pytest.raises(IsADirectoryError):
+    with pytest.raises(StateError, match=r"report.md: Is a directory"):
         write_text_atomic(target, "new")
     assert os.listdir(tmp_path) == ["report.md"]
     assert os.listdir(target) == ["kept"]

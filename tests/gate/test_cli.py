@@ -64,7 +64,8 @@ def test_report_rerenders_results_without_running(tmp_path: Path, monkeypatch: p
     report = {
         "schema": "gate-report/1",
         "fail_under": 50,
-        "targets": {"core": {"fail_under": None}},
+        "targets": {"core": {"fail_under": None, "total": 1, "killed": 1}},
+        "summary": {"total": 1, "killed": 1},
         "mutants": [
             {
                 "id": "a1",
@@ -89,11 +90,14 @@ def test_report_rerenders_results_without_running(tmp_path: Path, monkeypatch: p
     assert not (tmp_path / "mutants").exists()
 
 
-def test_unreadable_results_is_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreadable_results_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_project(tmp_path)
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".gate").mkdir()
     (tmp_path / ".gate" / "results.json").write_text('{"schema": "other/9"}')
     result = CliRunner().invoke(cli, ["report"])
-    assert result.exit_code == 2
-    assert "not a readable gate report" in result.output
+    assert (result.exit_code, result.output) == (
+        3,
+        f"gate: error: {tmp_path}/.gate/results.json: not a valid gate report: `schema` must be gate-report/1, "
+        'got "other/9"\n',
+    )

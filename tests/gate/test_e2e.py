@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.gate.projects import CALC_SOURCE, CALC_TESTS_STRONG, CALC_TESTS_WEAK, Project, make_project
+from tests.gate.run_watch import processes_in
 
 pytestmark = pytest.mark.e2e
 
@@ -150,19 +150,6 @@ def _decided(project: Project) -> dict[str, int]:
     return {name: code for name, code in codes.items() if code is not None}
 
 
-def _processes_in(root: Path) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                cwd = Path(os.readlink(entry / "cwd"))
-            except OSError:
-                continue
-            if cwd == root or root in cwd.parents:
-                found.append(int(entry.name))
-    return found
-
-
 def test_sigterm_keeps_verdicts_and_the_next_run_resumes(tmp_path: Path) -> None:
     project = make_project(
         tmp_path,
@@ -182,9 +169,9 @@ def test_sigterm_keeps_verdicts_and_the_next_run_resumes(tmp_path: Path) -> None
     running.send_signal(signal.SIGTERM)
     _, stderr = running.communicate(timeout=30)
 
-    assert running.returncode == 130, stderr
+    assert running.returncode == 143, stderr  # 128 + SIGTERM
     assert "interrupted" in stderr and "Traceback" not in stderr
-    assert _processes_in(tmp_path) == []  # no mutmut worker outlives the run
+    assert processes_in(tmp_path) == []  # no mutmut worker outlives the run
     kept = _decided(project)
     total = len(project.meta("slow.py")["exit_code_by_key"])
     assert 3 <= len(kept) < total

@@ -132,6 +132,29 @@ def test_corrupt_history_is_a_one_line_error_and_is_never_deleted(tmp_path):
     assert path.read_bytes() == garbage
 
 
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            "UPDATE runs SET total = 'many'",
+            "run 1 is malformed (invalid literal for int() with base 10: 'many')",
+        ),
+        ("UPDATE runs SET score = 'high'", "run 1 has a score that is not a number"),
+        ("UPDATE runs SET total = 16", "run 1 counts 16 mutants but its targets 15"),
+    ],
+)
+def test_a_history_row_that_lies_is_refused(tmp_path, edit, message):
+    path = tmp_path / "history.db"
+    History(path).append(sample_result())
+    with sqlite3.connect(path) as db:
+        db.execute(edit)
+    db.close()
+
+    with pytest.raises(HistoryError) as error:
+        History(path).runs()
+    assert (str(error.value), error.value.exit_code) == (f"history {path}: {message}", ExitCode.NOT_JUDGED)
+
+
 def test_foreign_sqlite_file_is_refused_untouched(tmp_path):
     path = tmp_path / "history.db"
     conn = sqlite3.connect(path)

@@ -123,13 +123,13 @@ def test_load_shard_reads_what_gate_run_writes_and_names_bad_files(tmp_path):
         load_shard(full)
     broken = tmp_path / "broken.json"
     broken.write_text('{"schema": "gate-report/1", "mutants": [')
-    with pytest.raises(RunError, match=r"broken.json is not valid JSON"):
+    with pytest.raises(RunError, match=r"broken.json: not a readable gate report: Expecting value"):
         load_shard(broken)
     with pytest.raises(RunError, match=r"cannot read shard result .*absent.json"):
         load_shard(tmp_path / "absent.json")
     other = tmp_path / "other.json"
     other.write_text('{"schema": "something-else/2"}')
-    with pytest.raises(RunError, match="not a valid gate-report/1"):
+    with pytest.raises(RunError, match="other.json: not a valid gate report: `schema` must be gate-report/1"):
         load_shard(other)
 
 

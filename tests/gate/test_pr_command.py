@@ -72,7 +72,7 @@ def test_a_change_only_in_tests_selects_nothing_and_says_so(project):
     assert "gate: the change touches only tests (1 file): no mutants on changed lines" in done.stderr
     assert not (project.root / "mutants").exists()  # nothing was generated, nothing ran
     assert (project.root / ".gate" / "pr-comment.md").read_text() == TESTS_ONLY_COMMENT
-    results = json.loads((project.root / ".gate" / "results.json").read_text())
+    results = json.loads((project.root / ".gate" / "results-pr.json").read_text())
     assert results["selection"] == "changed-lines"
     assert results["mutants"] == []
     assert results["scope"]["tests_changed"] == ["tests/test_prices.py"]

@@ -39,7 +39,7 @@ def env_for(github: FakeGitHub, tmp_path: Path) -> dict[str, str]:
 
 
 def survivors(root: Path) -> list[tuple[str, int, str, str]]:
-    data = json.loads((root / ".gate" / "results.json").read_text())
+    data = json.loads((root / ".gate" / "results-pr.json").read_text())
     return sorted(
         (m["file"], m["line"], m["function"], m["status"])
         for m in data["mutants"]
@@ -60,7 +60,7 @@ def test_weak_test_fails_with_its_survivors_then_a_strong_test_passes(tmp_path, 
         ("shop/prices.py", 6, "is_adult", "survived"),
         ("shop/prices.py", 6, "is_adult", "survived"),
     ]
-    results = json.loads((project.root / ".gate" / "results.json").read_text())
+    results = json.loads((project.root / ".gate" / "results-pr.json").read_text())
     assert [m["line"] for m in results["mutants"]] == [6, 6]  # `add` is unchanged: not in the PR's scope
     assert results["scope"]["files"] == {"shop/prices.py": [[3, 6]]}
     (comment,) = github.comments[("acme/shop", 4)]

@@ -65,7 +65,7 @@ def test_reports_are_uploaded_even_when_the_gate_fails(steps):
     assert upload["if"] == "always()"
     assert upload["uses"].startswith("actions/upload-artifact@v4")
     paths = upload["with"]["path"].split()
-    assert {".gate/pr-comment.md", ".gate/results.json", "gate-pr.sarif"} <= set(paths)
+    assert {".gate/pr-comment.md", ".gate/results-pr.json", "gate-pr.sarif"} <= set(paths)
 
 
 def run_gate_step(steps, tmp_path, head_repo):

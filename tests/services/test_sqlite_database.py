@@ -13,8 +13,8 @@ import pytest
 
 from py.services.sqlite_database import (
     SQLITE_HEADER,
-    LibraryCache,
     WAL_RETRY_SECONDS,
+    LibraryCache,
     SqliteDatabase,
     ensure_table,
     is_busy,
