@@ -55,7 +55,8 @@ def diagnose(config: GateConfig, *, max_children: int | None = None) -> Diagnosi
         Check(
             "config",
             True,
-            f"{len(config.targets)} target(s), {len(files)} source file(s) ({config.mutmut.origin})",
+            f"{len(config.targets)} target(s), {len(files)} source file(s) "
+            f"(source_paths from {config.mutmut.source_origin})",
         )
     )
     diagnosis.checks += [import_check(config, package) for package in packages(config)]

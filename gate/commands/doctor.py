@@ -10,6 +10,7 @@ import sys
 import click
 
 from gate.commands.common import project_config, warn
+from gate.config import GateConfig
 from gate.doctor import diagnose
 from gate.exit_code import ExitCode
 
@@ -23,14 +24,22 @@ def doctor_command(max_children: int | None) -> None:
     """
     config = project_config()
     warn(config, quiet=False)
+    sys.exit(int(print_diagnosis(config, max_children)))
+
+
+def print_diagnosis(config: GateConfig, max_children: int | None) -> ExitCode:
+    """Run the checks, print one line each (a failure's detail lines indented under it) and the estimate."""
     diagnosis = diagnose(config, max_children=max_children)
     for check in diagnosis.checks:
-        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {check.detail}")
+        first, *rest = check.detail.splitlines() or [""]
+        click.echo(f"{'ok  ' if check.ok else 'FAIL'}  {check.name}: {first}")
+        for line in rest:
+            click.echo(f"      {line}")
     if diagnosis.ok:
         click.echo(
             f"estimate: {diagnosis.mutants} mutants in the targets ({diagnosis.pending} without a verdict), "
             f"about {diagnosis.estimate_s:.1f} s of testing for a full run with {diagnosis.workers} workers "
             "(plus timeouts)"
         )
-        return
-    sys.exit(int(ExitCode.NOT_JUDGED))
+        return ExitCode.PASSED
+    return ExitCode.NOT_JUDGED

@@ -4,7 +4,7 @@ mutmut's own `run` command, only its mutant generation or test mapping, or its p
 mutmut loads its configuration from the working directory at import, forks and edits sys.path, so it
 is only ever imported here, in a child process started with cwd = the project root.
 
-    python -m gate.mutmut.entry [--timeout-multiplier X] run [--max-children N] [NAMES...]
+    python -m gate.mutmut.entry [--settings JSON] [--timeout-multiplier X] run [--max-children N] [NAMES...]
     python -m gate.mutmut.entry [--timeout-multiplier X] generate [--max-children N]
     python -m gate.mutmut.entry [--timeout-multiplier X] map [--max-children N]
     python -m gate.mutmut.entry [--timeout-multiplier X] preflight [--max-children N]
@@ -15,9 +15,51 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import Any
+
+
+def _hand_over(settings: dict[str, list[str]]) -> None:
+    """Make mutmut load its configuration with the gate's values for the keys its own section leaves
+    unset ([tool.gate] source_paths, tests, also_copy), before anything reads it.
+
+    mutmut 3.8 reads every key through the function `_config_reader()` returns; wrapping that reader is
+    the one way its derived fields (the resolved mutant paths, the default copies) follow, and it keeps
+    mutmut from guessing source_paths. The reader is private, so it is feature-detected: without it the
+    public Config object is edited after loading instead."""
+    import mutmut.configuration as configuration
+
+    reader = getattr(configuration, "_config_reader", None)
+    if callable(reader) and callable(getattr(configuration, "reset_config", None)):
+
+        def gate_reader() -> Any:
+            read = reader()
+
+            def get(key: str, default: Any) -> Any:
+                return list(settings[key]) if key in settings else read(key, default)
+
+            return get
+
+        configuration._config_reader = gate_reader
+        configuration.reset_config()
+        return
+    from pathlib import Path
+
+    loaded = configuration.config()
+    if "source_paths" in settings:
+        loaded.source_paths = [Path(p) for p in settings["source_paths"]]
+        loaded.resolved_mutated_source_paths = [
+            Path.cwd().resolve() / "mutants" / p for p in settings["source_paths"]
+        ]
+    if "pytest_add_cli_args_test_selection" in settings:
+        loaded.pytest_add_cli_args_test_selection = list(settings["pytest_add_cli_args_test_selection"])
+    if "also_copy" in settings:
+        loaded.also_copy = [Path(p) for p in settings["also_copy"]] + loaded.also_copy
 
 
 def _apply_settings(argv: list[str]) -> list[str]:
+    if argv[:1] == ["--settings"]:
+        _hand_over(json.loads(argv[1]))
+        argv = argv[2:]
     from mutmut.configuration import config
 
     if argv[:1] == ["--timeout-multiplier"]:
@@ -93,7 +135,8 @@ def main(argv: list[str]) -> None:
     argv = _apply_settings(argv)
     if not argv:
         raise SystemExit(
-            "usage: python -m gate.mutmut.entry [--timeout-multiplier X] run|generate|map|preflight"
+            "usage: python -m gate.mutmut.entry [--settings JSON] [--timeout-multiplier X] "
+            "run|generate|map|preflight"
         )
     command, rest = argv[0], argv[1:]
     if command == "generate":

@@ -90,7 +90,9 @@ def run_mutmut(
     watcher = _Watcher(root, selection, set(names) if names else None, total, started, on_progress)
     watcher.pending |= pending or set()
     with open(log, "a", encoding="utf-8") as handle, sigterm_as_interrupt():
-        handle.write(f"$ {' '.join(args[1:4])} run ... ({len(names) or 'all pending'} mutants)\n")
+        handle.write(
+            f"$ {' '.join(args[1 : args.index('run')])} run ... ({len(names) or 'all pending'} mutants)\n"
+        )
         handle.flush()
         proc = subprocess.Popen(
             args, cwd=root, stdout=handle, stderr=subprocess.STDOUT, env=_env(), start_new_session=True
@@ -171,6 +173,8 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 def _entry(config: GateConfig) -> list[str]:
     args = [sys.executable, "-m", "gate.mutmut.entry"]
+    if config.mutmut.handed:
+        args += ["--settings", json.dumps(config.mutmut.handed, sort_keys=True)]
     if config.mutmut.timeout_multiplier is None:
         args += ["--timeout-multiplier", str(config.timeout_multiplier)]
     return args
