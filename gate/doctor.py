@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 import time
@@ -25,6 +26,8 @@ from gate.mutmut.state import read_meta
 OVERHEAD_PER_MUTANT_S = 0.05
 # Tests the doctor's census check runs: enough to see the plugin record, few enough for a large suite.
 CENSUS_SAMPLE = 50
+# Lines of a failing clean suite's output doctor shows: enough for the error, short enough to read.
+ERROR_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -136,10 +139,29 @@ def clean_suite_check(config: GateConfig) -> Check:
     started = time.monotonic()
     proc = subprocess.run(args, cwd=config.root, capture_output=True, text=True, env=env, timeout=3600)
     elapsed = time.monotonic() - started
-    summary = (proc.stdout.strip().splitlines() or ["no output"])[-1]
+    summary = (proc.stdout.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
     if proc.returncode == 0:
         return Check("clean suite", True, f"{summary} ({elapsed:.1f} s)")
-    return Check("clean suite", False, f"python -m pytest {' '.join(tests)} fails: {summary}")
+    detail = "\n".join([summary, *first_error_lines(proc.returncode, proc.stdout, proc.stderr)])
+    return Check("clean suite", False, f"python -m pytest {' '.join(tests)} fails: {detail}")
+
+
+def first_error_lines(returncode: int, stdout: str, stderr: str, limit: int = ERROR_LINES) -> list[str]:
+    """The first lines saying why pytest failed: for a usage or internal error (exit 4 or 3: an unknown
+    option, a missing plugin) its ERROR lines on stderr, else the `E ` lines of its first ERRORS or
+    FAILURES section, else that section's start."""
+    if returncode in (3, 4):
+        errors = [line for line in stderr.splitlines() if line.strip()]
+        first = next((i for i, line in enumerate(errors) if line.startswith("ERROR")), 0)
+        return errors[first : first + limit]
+    lines = stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if re.fullmatch(r"=+ (ERRORS|FAILURES) =+", line)), None)
+    if start is None:
+        return []
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("===")), len(lines))
+    section = [line for line in lines[start + 1 : end] if line.strip()]
+    marked = [line for line in section if line.startswith("E ")]
+    return (marked or section)[:limit]
 
 
 def census_check(config: GateConfig, sample: int = CENSUS_SAMPLE) -> Check:
