@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import configparser
 import glob
+import importlib.util
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -125,6 +126,7 @@ class MutmutSettings:
     do_not_mutate: tuple[str, ...] = ()
     also_copy: tuple[str, ...] = ()
     test_selection: tuple[str, ...] = ()
+    pytest_args: tuple[str, ...] = ()  # pytest_add_cli_args, with the gate's serial_pytest_args()
     timeout_multiplier: float | None = None  # None: not set, the gate supplies its default
     timeout_constant: float = 1.0
     source_origin: str = ""  # where source_paths came from: `origin` or "pyproject.toml [tool.gate]"
@@ -294,9 +296,8 @@ def _read_targets(root: Path, table: Any, mutmut: MutmutSettings, warnings: list
                     f"({', '.join(mutmut.source_paths)}, from {mutmut.source_origin}), so it would get no mutants"
                 )
             if not mutmut.should_mutate(path):
-                warnings.append(
-                    f"target {name}: {path} is excluded by {mutmut.origin} (only_mutate/do_not_mutate)"
-                )
+                where = GATE_TABLE if "do_not_mutate" in mutmut.handed else mutmut.origin
+                warnings.append(f"target {name}: {path} is excluded by {where} (only_mutate/do_not_mutate)")
         if missing:
             warnings.append(f"target {name}: {', '.join(missing)} not found (yet); skipped")
         files = [f for f in files if f not in claimed and mutmut.should_mutate(f)]
@@ -388,6 +389,7 @@ def _read_mutmut(root: Path, pyproject_data: dict[str, Any]) -> MutmutSettings:
         do_not_mutate=tuple(get("do_not_mutate", list) or ()),
         also_copy=tuple(get("also_copy", list) or ()),
         test_selection=tuple(get("pytest_add_cli_args_test_selection", list) or ()),
+        pytest_args=tuple(get("pytest_add_cli_args", list) or ()),
         timeout_multiplier=float(timeout) if timeout is not None else None,
         timeout_constant=float(constant) if constant is not None else 1.0,
         source_origin=origin,
@@ -395,6 +397,13 @@ def _read_mutmut(root: Path, pyproject_data: dict[str, Any]) -> MutmutSettings:
 
 
 GATE_TABLE = f"{PYPROJECT} [tool.gate]"
+
+
+def serial_pytest_args() -> tuple[str, ...]:
+    """pytest options that keep a run in one process: mutmut's stats and the mock census watch the tests
+    from inside pytest, so an `-n auto` in the user's addopts (pytest-xdist) would hide every test from
+    them. `-n 0` overrides it; it is only valid while pytest-xdist is installed."""
+    return ("-n", "0") if importlib.util.find_spec("xdist") is not None else ()
 
 
 def setting_line(origin: str, key: str, values: list[str] | tuple[str, ...]) -> str:
@@ -439,6 +448,10 @@ def _merge(root: Path, mutmut: MutmutSettings, values: dict[str, Any]) -> Mutmut
     extra_skip = [glob for glob in values["do_not_mutate"] if glob not in mutmut.do_not_mutate]
     if extra_skip:
         handed["do_not_mutate"] = [*mutmut.do_not_mutate, *extra_skip]
+    pytest_args = mutmut.pytest_args
+    if serial_pytest_args() and "-n" not in pytest_args:
+        pytest_args = (*pytest_args, *serial_pytest_args())
+        handed["pytest_add_cli_args"] = list(pytest_args)
     return MutmutSettings(
         origin=mutmut.origin,
         source_paths=source_paths,
@@ -446,6 +459,7 @@ def _merge(root: Path, mutmut: MutmutSettings, values: dict[str, Any]) -> Mutmut
         do_not_mutate=(*mutmut.do_not_mutate, *extra_skip),
         also_copy=(*mutmut.also_copy, *extra_copy),
         test_selection=selection,
+        pytest_args=pytest_args,
         timeout_multiplier=mutmut.timeout_multiplier,
         timeout_constant=mutmut.timeout_constant,
         source_origin=source_origin,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gate import pipeline
 from gate.causes import census
-from gate.config import GateConfig
+from gate.config import GateConfig, serial_pytest_args
 from gate.exit_code import RunError
 from gate.lock import run_lock
 from gate.mutmut.names import function_of
@@ -173,6 +173,7 @@ def census_check(config: GateConfig, sample: int = CENSUS_SAMPLE) -> Check:
             pipeline.census_selection(config),
             log_path=config.root / ".gate" / "census.log",
             sample=sample,
+            extra_args=serial_pytest_args(),
         )
     except RunError as error:
         return Check("mock census", False, f"{error}: gate run would exit 3 (or use --no-causes)")

@@ -84,11 +84,16 @@ def _init_and_run(root: Path) -> tuple[list[str], dict[str, str]]:
     assert init.returncode == 0, init.stdout + init.stderr
     doctor = init.stdout.split("$ gate doctor\n")[1]
     doctor = re.sub(r"\d+\.\d+ ?s", "T s", doctor)
+    return doctor.splitlines(), _run_causes(root)
+
+
+def _run_causes(root: Path) -> dict[str, str]:
+    """`gate run --json`: how many mutants of each function got each status or cause."""
     run = _gate(root, "run", "--json", "--no-progress")
     assert run.returncode == 0, run.stderr
     mutants = json.loads(run.stdout)["mutants"]
     causes = Counter(f"{m['function']}: {m['cause'] or m['status']}" for m in mutants)
-    return doctor.splitlines(), {key: str(count) for key, count in sorted(causes.items())}
+    return {key: str(count) for key, count in sorted(causes.items())}
 
 
 # load's two mutants are hidden by the mock; total's two survivors are its `discount` default (0 -> 1)
@@ -121,3 +126,88 @@ def test_src_layout(tmp_path: Path) -> None:
         "ok    mutmut forced-fail: the tests fail when every mutated function raises",
     ]
     assert causes == EXPECTED
+
+
+PYPROJECT = '[project]\nname = "shop"\n'
+ROOT_CONFTEST = """\
+import pytest
+
+import shop
+
+
+@pytest.fixture
+def package_name():
+    return shop.__name__
+"""
+
+# Each shape: its files, and what init detects there (its first three lines).
+SHAPES = {
+    "tests inside the package": (
+        {
+            "pyproject.toml": PYPROJECT,
+            "shop/__init__.py": "",
+            "shop/price.py": PRICE,
+            "shop/tests/__init__.py": "",
+            "shop/tests/test_price.py": TESTS.format(module="shop"),
+        },
+        [
+            "source: shop (mutated: shop)",
+            "tests: shop/tests",
+            "pytest configured in: no file (pytest defaults)",
+        ],
+    ),
+    "namespace package": (
+        {
+            "pyproject.toml": PYPROJECT,
+            "nsp/shop/price.py": PRICE,
+            "tests/test_price.py": TESTS.format(module="nsp.shop"),
+        },
+        ["source: nsp (mutated: nsp)", "tests: tests", "pytest configured in: no file (pytest defaults)"],
+    ),
+    "pytest-xdist with -n auto in addopts": (
+        {
+            "pyproject.toml": PYPROJECT + '\n[tool.pytest.ini_options]\naddopts = "-n auto"\n',
+            "shop/__init__.py": "",
+            "shop/price.py": PRICE,
+            "tests/test_price.py": TESTS.format(module="shop"),
+        },
+        [
+            "source: shop (mutated: shop)",
+            "tests: tests",
+            "pytest configured in: pyproject.toml [tool.pytest.ini_options]",
+        ],
+    ),
+    "pytest-randomly active": (
+        {
+            "pyproject.toml": PYPROJECT,
+            "pytest.ini": "[pytest]\naddopts = -p randomly -p no:cacheprovider\n",
+            "shop/__init__.py": "",
+            "shop/price.py": PRICE,
+            "tests/test_price.py": TESTS.format(module="shop"),
+        },
+        ["source: shop (mutated: shop)", "tests: tests", "pytest configured in: pytest.ini [pytest]"],
+    ),
+    "a root conftest that imports the package": (
+        {
+            "pyproject.toml": PYPROJECT,
+            "conftest.py": ROOT_CONFTEST,
+            "shop/__init__.py": "",
+            "shop/price.py": PRICE,
+            "tests/test_price.py": TESTS.format(module="shop")
+            + "\n\ndef test_fixture_from_root_conftest(package_name):\n    assert package_name == 'shop'\n",
+        },
+        ["source: shop (mutated: shop)", "tests: tests", "pytest configured in: no file (pytest defaults)"],
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_project_shape(tmp_path: Path, shape: str) -> None:
+    files, detected = SHAPES[shape]
+    _write(tmp_path, files)
+    init = _gate(tmp_path, "init", "--yes", "--no-doctor")
+    assert init.returncode == 0, init.stderr
+    assert init.stdout.splitlines()[:3] == detected
+    doctor = _gate(tmp_path, "doctor")
+    assert doctor.returncode == 0, doctor.stdout
+    assert _run_causes(tmp_path) == EXPECTED
