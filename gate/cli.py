@@ -55,6 +55,7 @@ from gate.commands.merge import merge_command  # noqa: E402
 from gate.commands.pr import pr_command  # noqa: E402
 from gate.commands.report import report_command  # noqa: E402
 from gate.commands.run import run_command  # noqa: E402
+from gate.commands.show import show_command  # noqa: E402
 
 cli.add_command(run_command)
 cli.add_command(check_command)
@@ -65,6 +66,7 @@ cli.add_command(history_command)
 cli.add_command(doctor_command)
 cli.add_command(pr_command)
 cli.add_command(init_command)
+cli.add_command(show_command)
 
 
 def main() -> None:
