@@ -1,5 +1,9 @@
 """Preflight checks before a run: config, the package under test imports from the repository, the clean
-suite is green, mutmut's forced-fail check passes, and how many mutants and how long a run would take.
+suite is green, the census loads, and how many mutants and how long a run would take.
+
+By default the mutants are counted in a sample of the files (no mutant written, so it answers in about a
+minute on a large project) and the time comes from mutmut's test mapping of an earlier run; `full` runs
+mutmut's own preflight instead: every mutant generated, the suite mapped, the forced-fail check.
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ from gate.config import GateConfig, serial_pytest_args
 from gate.exit_code import RunError
 from gate.lock import run_lock
 from gate.mutmut.names import function_of
-from gate.mutmut.preflight import Preflight, preflight
-from gate.mutmut.state import read_meta
+from gate.mutmut.preflight import Preflight, mutant_names, preflight
+from gate.mutmut.state import read_meta, read_stats
 
 # Wall time mutmut spends per mutant beyond its tests: a fork plus pytest.main (mutmut-notes §7).
 OVERHEAD_PER_MUTANT_S = 0.05
 # Tests the doctor's census check runs: enough to see the plugin record, few enough for a large suite.
 CENSUS_SAMPLE = 50
+# Files whose mutants the quick estimate counts (spread over the sorted list); the rest are extrapolated
+# by their lines. Counting is parsing: a few seconds for this many files of a few hundred lines.
+SAMPLE_FILES = 12
 # Lines of a failing clean suite's output doctor shows: enough for the error, short enough to read.
 ERROR_LINES = 10
 
@@ -44,14 +51,17 @@ class Diagnosis:
     pending: int = 0
     estimate_s: float = 0.0
     workers: int = 1
+    sampled: tuple[int, int] | None = None  # (files counted, files in the targets) of a quick estimate
+    timed: bool = True  # False: no test mapping to time the mutants with yet
 
     @property
     def ok(self) -> bool:
         return all(check.ok for check in self.checks)
 
 
-def diagnose(config: GateConfig, *, max_children: int | None = None) -> Diagnosis:
-    """Run every check; a failing check is recorded, not raised, so all of them are reported."""
+def diagnose(config: GateConfig, *, max_children: int | None = None, full: bool = False) -> Diagnosis:
+    """Run every check; a failing check is recorded, not raised, so all of them are reported. `full` runs
+    mutmut's own preflight (every mutant, the forced-fail check) instead of the sampled estimate."""
     diagnosis = Diagnosis(workers=max_children or config.max_children or os.cpu_count() or 2)
     files = config.target_files()
     diagnosis.checks.append(
@@ -67,6 +77,12 @@ def diagnose(config: GateConfig, *, max_children: int | None = None) -> Diagnosi
     if not diagnosis.checks[-1].ok:
         return diagnosis
     diagnosis.checks.append(census_check(config))
+    if not full:
+        try:
+            sample_estimate(config, files, diagnosis)
+        except RunError as error:
+            diagnosis.checks.append(Check("mutant count", False, str(error)))
+        return diagnosis
     with run_lock(config.root, float(config.value("lock_wait")), what="gate doctor"):
         try:
             result = preflight(config, max_children=max_children)
@@ -198,6 +214,37 @@ def _version(distribution: str) -> str:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
         return "(unknown version)"
+
+
+def sample_estimate(config: GateConfig, files: list[str], diagnosis: Diagnosis) -> None:
+    """Mutants counted in up to SAMPLE_FILES files spread over the targets, extrapolated by lines; the time
+    from mutmut's test mapping of an earlier run (mutants/mutmut-stats.json) when there is one."""
+    step = max(1, len(files) / SAMPLE_FILES)
+    sample = sorted({files[int(i * step)] for i in range(min(SAMPLE_FILES, len(files)))})
+    names = mutant_names(config, sample) if sample else {}
+    counted = sum(len(found) for found in names.values())
+    if len(sample) == len(files):
+        diagnosis.mutants = counted
+    else:
+        sampled_lines = sum(_lines(config.root / f) for f in sample) or 1
+        total_lines = sum(_lines(config.root / f) for f in files)
+        diagnosis.mutants = round(counted * total_lines / sampled_lines)
+    diagnosis.sampled = (len(sample), len(files))
+    stats = read_stats(config.root)
+    if not stats.tests_by_function or not counted:
+        diagnosis.timed = False
+        return
+    seconds = [
+        sum(stats.duration_by_test.get(t, 0.0) for t in stats.tests_by_function.get(function_of(name), []))
+        + OVERHEAD_PER_MUTANT_S
+        for found in names.values()
+        for name in found
+    ]
+    diagnosis.estimate_s = sum(seconds) / counted * diagnosis.mutants / max(1, diagnosis.workers)
+
+
+def _lines(path: Path) -> int:
+    return len(path.read_text(encoding="utf-8", errors="replace").splitlines())
 
 
 def _estimate(config: GateConfig, files: list[str], result: Preflight, diagnosis: Diagnosis) -> None:

@@ -8,6 +8,7 @@ is only ever imported here, in a child process started with cwd = the project ro
     python -m gate.mutmut.entry [--timeout-multiplier X] generate [--max-children N]
     python -m gate.mutmut.entry [--timeout-multiplier X] map [--max-children N]
     python -m gate.mutmut.entry [--timeout-multiplier X] preflight [--max-children N]
+    python -m gate.mutmut.entry count [--max-children N] FILE...
 """
 
 from __future__ import annotations
@@ -131,12 +132,24 @@ def _preflight(max_children: int) -> None:
     print("GATE-PREFLIGHT " + json.dumps(result))  # read by gate.mutmut.preflight
 
 
+def _count(files: list[str]) -> None:
+    """The names of the mutants mutmut would generate in each file, without writing anything (doctor's
+    sample). Prints one JSON line: {file: [local mutant names]}."""
+    from mutmut.mutation.file_mutation import mutate_file_contents
+
+    names: dict[str, list[str]] = {}
+    for file in files:
+        with open(file, encoding="utf-8") as handle:
+            names[file] = list(mutate_file_contents(file, handle.read()).mutant_names)
+    print("GATE-COUNT " + json.dumps(names))  # read by gate.mutmut.preflight
+
+
 def main(argv: list[str]) -> None:
     argv = _apply_settings(argv)
     if not argv:
         raise SystemExit(
             "usage: python -m gate.mutmut.entry [--settings JSON] [--timeout-multiplier X] "
-            "run|generate|map|preflight"
+            "run|generate|map|preflight|count"
         )
     command, rest = argv[0], argv[1:]
     if command == "generate":
@@ -145,6 +158,8 @@ def main(argv: list[str]) -> None:
         _map(_max_children(rest))
     elif command == "preflight":
         _preflight(_max_children(rest))
+    elif command == "count":
+        _count(rest[2:] if rest[:1] == ["--max-children"] else rest)
     elif command == "run":
         from mutmut.__main__ import cli
 

@@ -1,4 +1,5 @@
-"""mutmut's own checks before any mutant is tested, run alone for `gate doctor` (entry command `preflight`).
+"""mutmut's own checks before any mutant is tested, run alone for `gate doctor --full` (entry command
+`preflight`), and the mutants of a sample of files counted without writing any (`count`, doctor's estimate).
 
 The mapping of tests to functions and their durations come back too, for doctor's time estimate.
 """
@@ -10,8 +11,10 @@ from dataclasses import dataclass
 
 from gate.config import GateConfig
 from gate.mutmut import process
+from gate.mutmut.names import in_module
 
 MARKER = "GATE-PREFLIGHT "  # the line the entry command prints its findings on
+COUNT_MARKER = "GATE-COUNT "
 
 
 @dataclass(frozen=True)
@@ -36,3 +39,14 @@ def preflight(config: GateConfig, *, max_children: int | None = None) -> Preflig
         duration_by_test={k: float(v) for k, v in data["duration_by_test"].items()},
         tests_by_function={k: list(v) for k, v in data["tests_by_function"].items()},
     )
+
+
+def mutant_names(config: GateConfig, files: list[str]) -> dict[str, list[str]]:
+    """The full names of the mutants mutmut would generate in each of `files`, nothing written (the entry
+    command `count`). RunError when mutmut cannot parse them."""
+    done = process.call(config, "count", None, tuple(files))
+    marker = next((line for line in done.output.splitlines() if line.startswith(COUNT_MARKER)), None)
+    if done.returncode != 0 or marker is None:
+        raise done.failure()
+    data = json.loads(marker.removeprefix(COUNT_MARKER))
+    return {file: [in_module(file, name) for name in names] for file, names in data.items()}

@@ -57,9 +57,11 @@ class Call:
         return RunError(f"{classify_failure(self.output, self.returncode)} (log: {LOG_FILE})")
 
 
-def call(config: GateConfig, command: str, max_children: int | None = None) -> Call:
-    """Run one entry command (generate, map, preflight) to its end; its output goes to the log."""
-    args = [*_entry(config), command, "--max-children", str(children(config, max_children))]
+def call(
+    config: GateConfig, command: str, max_children: int | None = None, operands: tuple[str, ...] = ()
+) -> Call:
+    """Run one entry command (generate, map, preflight, count) to its end; its output goes to the log."""
+    args = [*_entry(config), command, "--max-children", str(children(config, max_children)), *operands]
     log = config.root / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as handle, sigterm_as_interrupt():

@@ -38,3 +38,31 @@ def test_a_pytest_usage_error_shows_pytests_own_lines(tmp_path: Path) -> None:
         "      ERROR: usage: python -m pytest [options] [file_or_dir] [file_or_dir] [...]",
         "      python -m pytest: error: unrecognized arguments: --no-such-option",
     ]
+
+
+def test_quick_estimate_counts_a_sample_and_says_so_then_full_is_exact(tmp_path: Path) -> None:
+    # 20 modules of one function each (3 mutants a module): the quick estimate counts 12 of them.
+    source = {f"m{i:02d}.py": "def f(a, b):\n    return a + b * 2\n" for i in range(20)}
+    tests = {"test_m.py": "".join(f"from pkg.m{i:02d} import f as f{i}\n" for i in range(20))}
+    tests["test_m.py"] += "\n\ndef test_all():\n" + "".join(
+        f"    assert f{i}(1, 2) == 5\n" for i in range(20)
+    )
+    project = make_project(tmp_path, source=source, tests=tests)
+    quick = project.gate("doctor")
+    assert quick.returncode == 0, quick.stdout + quick.stderr
+    assert quick.stdout.splitlines()[-2:] == [
+        "estimate: about 60 mutants in the targets (an estimate: counted in 12 of 20 files, the rest by their lines)",
+        "estimate: run time not known until mutmut has mapped the tests (`gate doctor --full` maps them "
+        "and runs mutmut's forced-fail check; it generates every mutant)",
+    ]
+    assert not (tmp_path / "mutants").exists()  # counting writes no mutant
+    full = project.gate("doctor", "--full", timeout=300)
+    assert full.returncode == 0, full.stdout + full.stderr
+    lines = full.stdout.splitlines()
+    assert "ok    mutmut forced-fail: the tests fail when every mutated function raises" in lines
+    assert lines[-1].startswith("estimate: 60 mutants in the targets (60 without a verdict), about ")
+    again = project.gate("doctor")  # mutmut's mapping now exists: the quick estimate is timed too
+    assert again.stdout.splitlines()[-1].startswith("estimate: about ")
+    assert again.stdout.splitlines()[-1].endswith(
+        "s of testing for a full run with 2 workers (plus timeouts), from mutmut's test mapping of the last run"
+    )
