@@ -55,6 +55,9 @@ def _hand_over(settings: dict[str, list[str]]) -> None:
         loaded.pytest_add_cli_args_test_selection = list(settings["pytest_add_cli_args_test_selection"])
     if "also_copy" in settings:
         loaded.also_copy = [Path(p) for p in settings["also_copy"]] + loaded.also_copy
+    for key in ("do_not_mutate", "pytest_add_cli_args"):
+        if key in settings:
+            setattr(loaded, key, list(settings[key]))
 
 
 def _apply_settings(argv: list[str]) -> list[str]:

@@ -131,6 +131,32 @@ def test_src_layout(tmp_path: Path) -> None:
 
 
 PYPROJECT = '[project]\nname = "shop"\n'
+# The same checks as TESTS, as a unittest.TestCase whose patch starts in setUp and stops by addCleanup.
+TESTCASE = """\
+import unittest
+from unittest import mock
+
+from shop import price
+
+
+class PriceTest(unittest.TestCase):
+    def setUp(self):
+        patcher = mock.patch.object(price, "load", return_value=[4, 6])
+        self.load = patcher.start()
+        self.addCleanup(patcher.stop)
+
+    def test_total(self):
+        self.assertEqual(price.total([10, 20], 10), 27)
+        self.assertEqual(price.total([10], 50), 5)
+        self.assertEqual(price.total([1]), 1)
+
+    def test_discount_limit(self):
+        with self.assertRaisesRegex(ValueError, "^too much$"):
+            price.total([1], 51)
+
+    def test_priced(self):
+        self.assertEqual(price.priced("x.json"), 10)
+"""
 ROOT_CONFTEST = """\
 import pytest
 
@@ -165,6 +191,15 @@ SHAPES = {
             "tests/test_price.py": TESTS.format(module="nsp.shop"),
         },
         ["source: nsp (mutated: nsp)", "tests: tests", "pytest configured in: no file (pytest defaults)"],
+    ),
+    "unittest.TestCase suite": (
+        {
+            "pyproject.toml": PYPROJECT,
+            "shop/__init__.py": "",
+            "shop/price.py": PRICE,
+            "tests/test_price.py": TESTCASE,
+        },
+        ["source: shop (mutated: shop)", "tests: tests", "pytest configured in: no file (pytest defaults)"],
     ),
     "pytest-xdist with -n auto in addopts": (
         {
