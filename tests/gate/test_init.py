@@ -175,3 +175,25 @@ def test_declined_writes_nothing_and_conflict_is_one_line(tmp_path: Path) -> Non
         "gate: error: pyproject.toml: [tool.gate] source_paths is already set to ['lib']; "
         "init would write ['src'] (edit it by hand, or pass --overwrite)\n"
     )
+
+
+def test_confirmed_writes_and_a_project_without_pyproject_gets_one(tmp_path: Path) -> None:
+    _files(tmp_path, "shop/__init__.py", "shop/price.py", "tests/test_price.py")
+    proc = _gate(tmp_path, "init", "--no-doctor", stdin="y\n")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "Write pyproject.toml? [y/N]: wrote pyproject.toml"
+    assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == textwrap.dedent(
+        f"""\
+        [tool.gate]
+        # {FLOOR_COMMENT}
+        fail_under = 0
+        source_paths = ["shop"]
+        tests = ["tests"]
+
+        [tool.gate.targets]
+        shop = ["shop/*.py"]
+        """
+    )
+    again = _gate(tmp_path, "init", "--yes", "--no-doctor")
+    assert again.returncode == 0, again.stderr
+    assert "pyproject.toml already holds this configuration: nothing to write" in again.stdout.splitlines()
