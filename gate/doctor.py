@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -22,8 +23,8 @@ from gate.causes import census
 from gate.config import GateConfig, serial_pytest_args
 from gate.exit_code import RunError
 from gate.lock import run_lock
-from gate.mutmut.names import function_of
-from gate.mutmut.preflight import Preflight, mutant_names, preflight
+from gate.mutmut.names import function_of, function_prefixes
+from gate.mutmut.preflight import Preflight, count_mutants, preflight
 from gate.mutmut.state import read_meta, read_stats
 
 # Wall time mutmut spends per mutant beyond its tests: a fork plus pytest.main (mutmut-notes §7).
@@ -218,11 +219,12 @@ def _version(distribution: str) -> str:
 
 def sample_estimate(config: GateConfig, files: list[str], diagnosis: Diagnosis) -> None:
     """Mutants counted in up to SAMPLE_FILES files spread over the targets, extrapolated by lines; the time
-    from mutmut's test mapping of an earlier run (mutants/mutmut-stats.json) when there is one."""
+    from mutmut's test mapping of an earlier run (mutants/mutmut-stats.json) when there is one: each
+    sampled file's mutants cost the mean test time of its mapped functions."""
     step = max(1, len(files) / SAMPLE_FILES)
     sample = sorted({files[int(i * step)] for i in range(min(SAMPLE_FILES, len(files)))})
-    names = mutant_names(config, sample) if sample else {}
-    counted = sum(len(found) for found in names.values())
+    counts = count_mutants(config, sample) if sample else {}
+    counted = sum(counts.values())
     if len(sample) == len(files):
         diagnosis.mutants = counted
     else:
@@ -234,13 +236,18 @@ def sample_estimate(config: GateConfig, files: list[str], diagnosis: Diagnosis) 
     if not stats.tests_by_function or not counted:
         diagnosis.timed = False
         return
-    seconds = [
-        sum(stats.duration_by_test.get(t, 0.0) for t in stats.tests_by_function.get(function_of(name), []))
-        + OVERHEAD_PER_MUTANT_S
-        for found in names.values()
-        for name in found
-    ]
-    diagnosis.estimate_s = sum(seconds) / counted * diagnosis.mutants / max(1, diagnosis.workers)
+    seconds = 0.0
+    for file, count in counts.items():
+        prefixes = function_prefixes(file)
+        per_function = [
+            sum(stats.duration_by_test.get(t, 0.0) for t in tests)
+            for function, tests in stats.tests_by_function.items()
+            if function.startswith(prefixes)
+        ]
+        seconds += (
+            count * (statistics.fmean(per_function) if per_function else 0.0) + count * OVERHEAD_PER_MUTANT_S
+        )
+    diagnosis.estimate_s = seconds / counted * diagnosis.mutants / max(1, diagnosis.workers)
 
 
 def _lines(path: Path) -> int:

@@ -52,9 +52,9 @@ def print_diagnosis(config: GateConfig, max_children: int | None, *, full: bool 
         return ExitCode.PASSED
     counted, files = diagnosis.sampled
     how = (
-        f"counted in all {files} files"
+        f"an estimate from parsing all {files} files"
         if counted == files
-        else f"an estimate: counted in {counted} of {files} files, the rest by their lines"
+        else f"an estimate: parsed {counted} of {files} files, the rest by their lines"
     )
     click.echo(f"estimate: about {diagnosis.mutants} mutants in the targets ({how})")
     if diagnosis.timed:

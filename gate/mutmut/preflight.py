@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from gate.config import GateConfig
 from gate.mutmut import process
-from gate.mutmut.names import in_module
 
 MARKER = "GATE-PREFLIGHT "  # the line the entry command prints its findings on
 COUNT_MARKER = "GATE-COUNT "
@@ -41,12 +40,11 @@ def preflight(config: GateConfig, *, max_children: int | None = None) -> Preflig
     )
 
 
-def mutant_names(config: GateConfig, files: list[str]) -> dict[str, list[str]]:
-    """The full names of the mutants mutmut would generate in each of `files`, nothing written (the entry
-    command `count`). RunError when mutmut cannot parse them."""
+def count_mutants(config: GateConfig, files: list[str]) -> dict[str, int]:
+    """About how many mutants mutmut would generate in each of `files`, nothing written (the entry command
+    `count`). RunError when mutmut cannot parse them."""
     done = process.call(config, "count", None, tuple(files))
     marker = next((line for line in done.output.splitlines() if line.startswith(COUNT_MARKER)), None)
     if done.returncode != 0 or marker is None:
         raise done.failure()
-    data = json.loads(marker.removeprefix(COUNT_MARKER))
-    return {file: [in_module(file, name) for name in names] for file, names in data.items()}
+    return {file: int(count) for file, count in json.loads(marker.removeprefix(COUNT_MARKER)).items()}

@@ -51,7 +51,7 @@ def test_quick_estimate_counts_a_sample_and_says_so_then_full_is_exact(tmp_path:
     quick = project.gate("doctor")
     assert quick.returncode == 0, quick.stdout + quick.stderr
     assert quick.stdout.splitlines()[-2:] == [
-        "estimate: about 60 mutants in the targets (an estimate: counted in 12 of 20 files, the rest by their lines)",
+        "estimate: about 60 mutants in the targets (an estimate: parsed 12 of 20 files, the rest by their lines)",
         "estimate: run time not known until mutmut has mapped the tests (`gate doctor --full` maps them "
         "and runs mutmut's forced-fail check; it generates every mutant)",
     ]

@@ -123,7 +123,7 @@ def test_src_layout(tmp_path: Path) -> None:
         "ok    import shop: from src/shop/__init__.py",
         "ok    clean suite: 3 passed in T s (T s)",
         "ok    mock census: loads under pytest " + pytest.__version__ + ": 3 test(s), 1 replacement(s) seen",
-        "estimate: about 16 mutants in the targets (counted in all 2 files)",
+        "estimate: about 16 mutants in the targets (an estimate from parsing all 2 files)",
         "estimate: run time not known until mutmut has mapped the tests (`gate doctor --full` maps them "
         "and runs mutmut's forced-fail check; it generates every mutant)",
     ]
