@@ -2,10 +2,11 @@
 mutmut's own `run` command, only its mutant generation or test mapping, or its preflight checks.
 
 mutmut loads its configuration from the working directory at import, forks and edits sys.path, so it
-is only ever imported here, in a child process started with cwd = the project root.
+is only ever imported here, in a child process started with cwd = the project root. `--settings` (any
+command) is what the gate hands mutmut from [tool.gate]; the other commands take it the same way.
 
     python -m gate.mutmut.entry [--settings JSON] [--timeout-multiplier X] run [--max-children N] [NAMES...]
-    python -m gate.mutmut.entry [--timeout-multiplier X] generate [--max-children N]
+    python -m gate.mutmut.entry [--settings JSON] [--timeout-multiplier X] generate [--max-children N]
     python -m gate.mutmut.entry [--timeout-multiplier X] map [--max-children N]
     python -m gate.mutmut.entry [--timeout-multiplier X] preflight [--max-children N]
     python -m gate.mutmut.entry count [--max-children N] FILE...
@@ -20,8 +21,8 @@ from typing import Any
 
 
 def _hand_over(settings: dict[str, list[str]]) -> None:
-    """Make mutmut load its configuration with the gate's values for the keys its own section leaves
-    unset ([tool.gate] source_paths, tests, also_copy), before anything reads it.
+    """Make mutmut load its configuration with the gate's values (GateConfig.mutmut.handed: [tool.gate]
+    source_paths, tests, also_copy, do_not_mutate, and `-n 0` under pytest-xdist), before anything reads it.
 
     mutmut 3.8 reads every key through the function `_config_reader()` returns; wrapping that reader is
     the one way its derived fields (the resolved mutant paths, the default copies) follow, and it keeps
