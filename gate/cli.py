@@ -62,10 +62,12 @@ from gate.commands.accept import accept_command  # noqa: E402
 from gate.commands.check import check_command  # noqa: E402
 from gate.commands.doctor import doctor_command  # noqa: E402
 from gate.commands.history import history_command  # noqa: E402
+from gate.commands.init import init_command  # noqa: E402
 from gate.commands.merge import merge_command  # noqa: E402
 from gate.commands.pr import pr_command  # noqa: E402
 from gate.commands.report import report_command  # noqa: E402
 from gate.commands.run import run_command  # noqa: E402
+from gate.commands.show import show_command  # noqa: E402
 
 cli.add_command(run_command)
 cli.add_command(check_command)
@@ -75,6 +77,8 @@ cli.add_command(accept_command)
 cli.add_command(history_command)
 cli.add_command(doctor_command)
 cli.add_command(pr_command)
+cli.add_command(init_command)
+cli.add_command(show_command)
 
 
 def _terminate(_signum: int, _frame: object) -> None:

@@ -1,12 +1,15 @@
-"""The gate's configuration: `[tool.gate]` in pyproject.toml, checked against mutmut's own settings.
+"""The gate's configuration: `[tool.gate]` in pyproject.toml, merged with mutmut's own settings.
 
 Every key lives in one schema table (KEYS); a bad key or value is a ConfigError naming the key and the file.
+`[tool.gate]` can hold what mutmut needs (source_paths, tests, also_copy): the gate hands those to mutmut
+itself (MutmutSettings.handed), so one file is enough; a `[mutmut]` section that says otherwise is a conflict.
 """
 
 from __future__ import annotations
 
 import configparser
 import glob
+import importlib.util
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,6 +67,18 @@ KEYS: dict[str, dict[str, Key]] = {
     "": {
         "fail_under": Key(_is_percent, "a percentage between 0 and 100", None, "overall score floor"),
         "tests": Key(_is_str_list, "a list of paths", [], "the suite that judges mutants (files or dirs)"),
+        "source_paths": Key(
+            _is_str_list, "a list of paths", [], "what mutmut mutates (dirs or files), handed to mutmut"
+        ),
+        "also_copy": Key(
+            _is_str_list,
+            "a list of paths",
+            [],
+            "files the tests need beside tests/ (a root conftest.py, data), handed to mutmut",
+        ),
+        "do_not_mutate": Key(
+            _is_str_list, "a list of globs", [], "files under source_paths never mutated (tests inside it)"
+        ),
         "timeout_multiplier": Key(
             _is_positive_number,
             "a positive number",
@@ -105,14 +120,18 @@ class Target:
 class MutmutSettings:
     """The part of mutmut's configuration the gate relies on, and where it was read from."""
 
-    origin: str  # "pyproject.toml [tool.mutmut]", "setup.cfg [mutmut]" or "defaults"
+    origin: str  # "pyproject.toml [tool.mutmut]", "setup.cfg [mutmut]" or "mutmut defaults"
     source_paths: tuple[str, ...]
     only_mutate: tuple[str, ...] = ()
     do_not_mutate: tuple[str, ...] = ()
     also_copy: tuple[str, ...] = ()
     test_selection: tuple[str, ...] = ()
+    pytest_args: tuple[str, ...] = ()  # pytest_add_cli_args, with the gate's serial_pytest_args()
     timeout_multiplier: float | None = None  # None: not set, the gate supplies its default
     timeout_constant: float = 1.0
+    source_origin: str = ""  # where source_paths came from: `origin` or "pyproject.toml [tool.gate]"
+    # What the gate sets in mutmut's configuration itself (keys mutmut's own section leaves unset).
+    handed: dict[str, list[str]] = field(default_factory=dict)
 
     def should_mutate(self, path: str) -> bool:
         """mutmut's own rule (configuration.Config.should_mutate) on a repository-relative path."""
@@ -221,7 +240,7 @@ def load_config(root: str | Path = ".") -> GateConfig:
         raise ConfigError(f"{PYPROJECT}: [tool.gate] pr must be a table")
     values.update({f"pr.{k}": v for k, v in _read_section(pr, "pr", allowed_tables=set()).items()})
 
-    mutmut = _read_mutmut(root, data)
+    mutmut = _merge(root, _read_mutmut(root, data), values)
     warnings: list[str] = []
     targets = _read_targets(root, table.get("targets"), mutmut, warnings)
     gate_timeout = values["timeout_multiplier"]
@@ -274,12 +293,11 @@ def _read_targets(root: Path, table: Any, mutmut: MutmutSettings, warnings: list
             if not mutmut.covers(path):
                 raise ConfigError(
                     f"{PYPROJECT}: {where}: {path} is outside mutmut's source_paths "
-                    f"({', '.join(mutmut.source_paths)}, from {mutmut.origin}), so it would get no mutants"
+                    f"({', '.join(mutmut.source_paths)}, from {mutmut.source_origin}), so it would get no mutants"
                 )
             if not mutmut.should_mutate(path):
-                warnings.append(
-                    f"target {name}: {path} is excluded by {mutmut.origin} (only_mutate/do_not_mutate)"
-                )
+                where = GATE_TABLE if "do_not_mutate" in mutmut.handed else mutmut.origin
+                warnings.append(f"target {name}: {path} is excluded by {where} (only_mutate/do_not_mutate)")
         if missing:
             warnings.append(f"target {name}: {', '.join(missing)} not found (yet); skipped")
         files = [f for f in files if f not in claimed and mutmut.should_mutate(f)]
@@ -352,19 +370,14 @@ def _resolve_patterns(root: Path, name: str, patterns: list[str]) -> tuple[list[
 
 
 def _read_mutmut(root: Path, pyproject_data: dict[str, Any]) -> MutmutSettings:
-    """mutmut's settings, read the way mutmut 3.8 reads them: [tool.mutmut] in pyproject wins over setup.cfg."""
+    """mutmut's own settings, read the way mutmut 3.8 reads them: [tool.mutmut] in pyproject wins over
+    setup.cfg. source_paths may be empty here: [tool.gate] can hold it (see _merge)."""
     toml_table = pyproject_data.get("tool", {}).get("mutmut")
     origin, get = _toml_settings(toml_table) if toml_table is not None else _cfg_settings(root)
-    source_paths = get("source_paths", list) or get("paths_to_mutate", list)
-    if not source_paths:
-        raise ConfigError(
-            f'{origin}: source_paths is not set; the gate needs it explicit (e.g. source_paths = ["src"]) '
-            "because mutmut's guess depends on the directory name"
-        )
+    source_paths = get("source_paths", list) or get("paths_to_mutate", list) or []
     for source in source_paths:
         if not (root / source).exists():
             raise ConfigError(f"{origin}: source_paths: {source!r} does not exist")
-    also_copy = get("also_copy", list) or []
     timeout = get("timeout_multiplier", float)
     if timeout is not None and timeout <= 0:
         raise ConfigError(f"{origin}: timeout_multiplier: expected a positive number, got {timeout!r}")
@@ -374,10 +387,90 @@ def _read_mutmut(root: Path, pyproject_data: dict[str, Any]) -> MutmutSettings:
         source_paths=tuple(Path(s).as_posix().rstrip("/") for s in source_paths),
         only_mutate=tuple(get("only_mutate", list) or ()),
         do_not_mutate=tuple(get("do_not_mutate", list) or ()),
-        also_copy=tuple(also_copy),
+        also_copy=tuple(get("also_copy", list) or ()),
         test_selection=tuple(get("pytest_add_cli_args_test_selection", list) or ()),
+        pytest_args=tuple(get("pytest_add_cli_args", list) or ()),
         timeout_multiplier=float(timeout) if timeout is not None else None,
         timeout_constant=float(constant) if constant is not None else 1.0,
+        source_origin=origin,
+    )
+
+
+GATE_TABLE = f"{PYPROJECT} [tool.gate]"
+
+
+def serial_pytest_args() -> tuple[str, ...]:
+    """pytest options that keep a run in one process: mutmut's stats and the mock census watch the tests
+    from inside pytest, so an `-n auto` in the user's addopts (pytest-xdist) would hide every test from
+    them. `-n 0` overrides it; it is only valid while pytest-xdist is installed."""
+    return ("-n", "0") if importlib.util.find_spec("xdist") is not None else ()
+
+
+def setting_line(origin: str, key: str, values: list[str] | tuple[str, ...]) -> str:
+    """`key = value` in the syntax of the file `origin` names: a TOML list for pyproject.toml, INI lines
+    (one value per line, shown joined by spaces) for setup.cfg."""
+    if origin.startswith(SETUP_CFG):
+        return f"{key} = {' '.join(values)}"
+    return f"{key} = [{', '.join(_toml_string(v) for v in values)}]"
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _merge(root: Path, mutmut: MutmutSettings, values: dict[str, Any]) -> MutmutSettings:
+    """mutmut's effective settings: its own section, completed by [tool.gate] source_paths, tests and
+    also_copy (which the gate then hands to mutmut). A key both set differently is a conflict."""
+    handed: dict[str, list[str]] = {}
+    source_paths, source_origin = mutmut.source_paths, mutmut.source_origin
+    gate_sources = tuple(Path(s).as_posix().rstrip("/") for s in values["source_paths"])
+    if gate_sources and mutmut.source_paths and set(gate_sources) != set(mutmut.source_paths):
+        raise ConfigError(_conflict("source_paths", gate_sources, mutmut, mutmut.source_paths))
+    if gate_sources and not mutmut.source_paths:
+        source_paths, source_origin = gate_sources, GATE_TABLE
+        handed["source_paths"] = list(gate_sources)
+    if not source_paths:
+        raise ConfigError(
+            f"{GATE_TABLE}: source_paths is not set (nor in {mutmut.origin}); the gate needs it explicit, "
+            f'e.g. source_paths = ["src"], because mutmut\'s guess depends on the directory name'
+        )
+    for source in gate_sources:
+        if not (root / source).exists():
+            raise ConfigError(f"{GATE_TABLE}: source_paths: {source!r} does not exist")
+    selection = mutmut.test_selection
+    if values["tests"] and not selection:
+        selection = tuple(values["tests"])
+        handed["pytest_add_cli_args_test_selection"] = list(selection)
+    # Lists that only add (files to copy, files to skip) take both sides.
+    extra_copy = [path for path in values["also_copy"] if path not in mutmut.also_copy]
+    if extra_copy:
+        handed["also_copy"] = [*mutmut.also_copy, *extra_copy]
+    extra_skip = [glob for glob in values["do_not_mutate"] if glob not in mutmut.do_not_mutate]
+    if extra_skip:
+        handed["do_not_mutate"] = [*mutmut.do_not_mutate, *extra_skip]
+    pytest_args = mutmut.pytest_args
+    if serial_pytest_args() and "-n" not in pytest_args:
+        pytest_args = (*pytest_args, *serial_pytest_args())
+        handed["pytest_add_cli_args"] = list(pytest_args)
+    return MutmutSettings(
+        origin=mutmut.origin,
+        source_paths=source_paths,
+        only_mutate=mutmut.only_mutate,
+        do_not_mutate=(*mutmut.do_not_mutate, *extra_skip),
+        also_copy=(*mutmut.also_copy, *extra_copy),
+        test_selection=selection,
+        pytest_args=pytest_args,
+        timeout_multiplier=mutmut.timeout_multiplier,
+        timeout_constant=mutmut.timeout_constant,
+        source_origin=source_origin,
+        handed=handed,
+    )
+
+
+def _conflict(key: str, gate_value: tuple[str, ...], mutmut: MutmutSettings, theirs: tuple[str, ...]) -> str:
+    return (
+        f"{GATE_TABLE}: {setting_line(GATE_TABLE, key, gate_value)} conflicts with {mutmut.origin} "
+        f"{setting_line(mutmut.origin, key, theirs)}; set it in one place"
     )
 
 

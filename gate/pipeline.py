@@ -21,7 +21,7 @@ from gate import accept, policy, report
 from gate.atomic import StateError, write_text_atomic
 from gate.causes import census
 from gate.causes.classify import CLASSIFIED, classify, unknown_tests
-from gate.config import GateConfig
+from gate.config import GateConfig, serial_pytest_args
 from gate.exit_code import ConfigError, ExitCode, RunError
 from gate.lock import run_lock
 from gate.model import BlindSpot, Mutant, RunResult, Verdict
@@ -156,6 +156,7 @@ def assign_causes(
             census_selection(config),
             list(config.mutmut.source_paths),
             log_path=config.root / ".gate" / "census.log",
+            extra_args=serial_pytest_args(),
         )
     except RunError as error:
         raise RunError(f"{error} (or run with --no-causes to go on without causes)") from None

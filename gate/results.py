@@ -1,8 +1,8 @@
 """The last results per scope (`.gate/results.json` for full runs, `results-check.json`, `results-pr.json`),
 written atomically and read back only once validated.
 
-`gate report`, `gate accept` and the shard planner read the full run's file; a `gate check` or `gate pr`
-never overwrites it.
+`gate report`, `gate show`, `gate accept` and the shard planner read the full run's file; a `gate check`
+or `gate pr` never overwrites it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 
 from gate.atomic import write_text_atomic
 from gate.exit_code import ConfigError, RunError
-from gate.model import SCHEMA, Cause, Counts, Mutant, RunResult, Status
+from gate.model import SCHEMA, UNDETECTED, Cause, Counts, Mutant, RunResult, Status
+from gate.mutmut.names import module_of
 
 RESULTS_FILE = Path(".gate") / "results.json"
 SCOPES = ("full", "check", "pr")
@@ -237,3 +238,20 @@ def _counted(data: dict[str, Any]) -> Mutant:
         status=Status(data["status"]),
         cause=Cause(data["cause"]) if data.get("cause") else None,
     )
+
+
+
+def find_mutants(result: RunResult, query: str) -> list[Mutant]:
+    """The mutants `gate show QUERY` means: the mutant with that id (or id prefix, 4+ characters), else the
+    survivors of the function with that qualname (`Class.method`) or dotted name (`pkg.mod.function`), or
+    all its mutants when none survives. ConfigError when nothing matches or an id prefix is ambiguous."""
+    by_id = [m for m in result.mutants if m.id == query or (len(query) >= 4 and m.id.startswith(query))]
+    if len(by_id) == 1:
+        return by_id
+    if len(by_id) > 1:
+        raise ConfigError(f"id {query!r} is ambiguous: {', '.join(sorted(m.id for m in by_id))}")
+    functions = [m for m in result.mutants if query in (m.qualname, f"{module_of(m.name)}.{m.qualname}")]
+    if not functions:
+        raise ConfigError(f"no mutant id or function {query!r} in the last results ({RESULTS_FILE})")
+    survivors = [m for m in functions if m.status in UNDETECTED]
+    return survivors or functions

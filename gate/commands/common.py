@@ -30,6 +30,13 @@ def format_options_for(default: str) -> Callable[[F], F]:
 
     def decorate(func: F) -> F:
         func = click.option(
+            "--details",
+            is_flag=True,
+            expose_value=False,
+            callback=_remember_details,
+            help="Text format: every survivor's full evidence, not the digest (summary and top functions).",
+        )(func)
+        func = click.option(
             "--json", "as_json", is_flag=True, help="Same as -f json, to stdout (or to --output)."
         )(func)
         func = click.option(
@@ -53,6 +60,14 @@ def format_options_for(default: str) -> Callable[[F], F]:
 
 
 format_options = format_options_for("text")
+
+DETAILS = "gate.details"
+
+
+def _remember_details(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--details only changes how `emit` renders text, so it reaches `emit` without every command's
+    signature carrying it."""
+    ctx.meta[DETAILS] = value
 
 
 def run_options(func: F) -> F:
@@ -121,7 +136,13 @@ def emit(
     """Render the report in the chosen format to stdout or to --output."""
     if as_json:
         fmt = "json"
-    options = {"color": output is None and use_color()} if fmt == "text" else {}
+    options: dict[str, Any] = {}
+    if fmt == "text":
+        context = click.get_current_context(silent=True)
+        options = {
+            "color": output is None and use_color(),
+            "details": bool(context and context.meta.get(DETAILS)),
+        }
     text = pipeline.render(result, fmt, verdict=verdict, root=Path.cwd(), **options)
     if output is not None:
         write_text_atomic(output, text)

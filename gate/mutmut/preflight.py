@@ -1,4 +1,5 @@
-"""mutmut's own checks before any mutant is tested, run alone for `gate doctor` (entry command `preflight`).
+"""mutmut's own checks before any mutant is tested, run alone for `gate doctor --full` (entry command
+`preflight`), and the mutants of a sample of files counted without writing any (`count`, doctor's estimate).
 
 The mapping of tests to functions and their durations come back too, for doctor's time estimate.
 """
@@ -12,6 +13,7 @@ from gate.config import GateConfig
 from gate.mutmut import process
 
 MARKER = "GATE-PREFLIGHT "  # the line the entry command prints its findings on
+COUNT_MARKER = "GATE-COUNT "
 
 
 @dataclass(frozen=True)
@@ -36,3 +38,13 @@ def preflight(config: GateConfig, *, max_children: int | None = None) -> Preflig
         duration_by_test={k: float(v) for k, v in data["duration_by_test"].items()},
         tests_by_function={k: list(v) for k, v in data["tests_by_function"].items()},
     )
+
+
+def count_mutants(config: GateConfig, files: list[str]) -> dict[str, int]:
+    """About how many mutants mutmut would generate in each of `files`, nothing written (the entry command
+    `count`). RunError when mutmut cannot parse them."""
+    done = process.call(config, "count", None, tuple(files))
+    marker = next((line for line in done.output.splitlines() if line.startswith(COUNT_MARKER)), None)
+    if done.returncode != 0 or marker is None:
+        raise done.failure()
+    return {file: int(count) for file, count in json.loads(marker.removeprefix(COUNT_MARKER)).items()}

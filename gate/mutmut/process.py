@@ -64,9 +64,11 @@ class Call:
         return RunError(f"{classify_failure(self.output, self.returncode)} (log: {LOG_FILE})")
 
 
-def call(config: GateConfig, command: str, max_children: int | None = None) -> Call:
-    """Run one entry command (generate, map, preflight) to its end; its output goes to the log."""
-    args = [*_entry(config), command, "--max-children", str(children(config, max_children))]
+def call(
+    config: GateConfig, command: str, max_children: int | None = None, operands: tuple[str, ...] = ()
+) -> Call:
+    """Run one entry command (generate, map, preflight, count) to its end; its output goes to the log."""
+    args = [*_entry(config), command, "--max-children", str(children(config, max_children)), *operands]
     log = config.root / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
     with _open_log(log, "w") as handle, sigterm_as_interrupt():
@@ -103,7 +105,9 @@ def run_mutmut(
     watcher = _Watcher(root, selection, set(names) if names else None, total, started, on_progress)
     watcher.pending |= pending or set()
     with _open_log(log, "a") as handle, sigterm_as_interrupt():
-        handle.write(f"$ {' '.join(args[1:4])} run ... ({len(names) or 'all pending'} mutants)\n")
+        handle.write(
+            f"$ {' '.join(args[1 : args.index('run')])} run ... ({len(names) or 'all pending'} mutants)\n"
+        )
         handle.flush()
         proc = subprocess.Popen(
             args,
@@ -193,6 +197,8 @@ def sigterm_as_interrupt() -> Iterator[None]:
 
 def _entry(config: GateConfig) -> list[str]:
     args = [sys.executable, "-m", "gate.mutmut.entry"]
+    if config.mutmut.handed:
+        args += ["--settings", json.dumps(config.mutmut.handed, sort_keys=True)]
     if config.mutmut.timeout_multiplier is None:
         args += ["--timeout-multiplier", str(config.timeout_multiplier)]
     return args

@@ -1,5 +1,7 @@
-"""The terminal renderer: survivors grouped by file and function with coloured diffs, one summary line
-per target, blind spots, and the verdict it is given. Colour only when asked (a terminal); plain text otherwise.
+"""The terminal renderer. By default a digest that fits about two screens at any size: the summary per
+target and per cause first, then the functions with the most survivors. With `details` the full evidence:
+survivors grouped by cause, file and function with coloured diffs. `show` renders chosen mutants' evidence.
+Colour only when asked (a terminal); plain text otherwise.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from gate.model import (
 )
 
 MAX_TESTS_SHOWN = 3
+# The digest's lists stop here, so that a run of thousands of survivors still fits about two screens.
+MAX_FUNCTIONS = 40
+MAX_LISTED = 10
 
 
 def render(
@@ -32,9 +37,25 @@ def render(
     verdict: Verdict | None,
     color: bool = False,
     width: int = 100,
+    details: bool = True,
+    show: list[str] | None = None,
     **_options: Any,
 ) -> str:
-    """The report; `verdict` is the policy's, None only for a shard (not judged alone)."""
+    """The report; `verdict` is the policy's, None only for a shard (not judged alone). `details=False`
+    gives the digest; `show` (mutant ids) gives only those mutants' full evidence."""
+    console = _console(color, width)
+    if show is not None:
+        _evidence(console, [m for m in result.mutants if m.id in set(show)], result.mutants)
+    elif details:
+        _full(console, result, verdict)
+    else:
+        _digest(console, result, verdict)
+    buffer = console.file
+    assert isinstance(buffer, io.StringIO)
+    return buffer.getvalue()
+
+
+def _console(color: bool, width: int) -> Console:
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -46,6 +67,10 @@ def render(
         emoji=False,
         soft_wrap=True,
     )
+    return console
+
+
+def _full(console: Console, result: RunResult, verdict: Verdict | None) -> None:
     if not result.causes_computed:
         console.print(Text(f"gate: {CAUSES_NOT_COMPUTED}", style="bold yellow"))
     _header(console, result)
@@ -58,7 +83,89 @@ def render(
         _shard_summary(console, result)
     elif verdict is not None:
         _summary(console, result, verdict)
-    return buffer.getvalue()
+
+
+def _digest(console: Console, result: RunResult, verdict: Verdict | None) -> None:
+    """Summary first, then the functions with the most survivors, each list capped."""
+    if not result.causes_computed:
+        console.print(Text(f"gate: {CAUSES_NOT_COMPUTED}", style="bold yellow"))
+    _header(console, result)
+    if result.shard is not None:
+        _shard_summary(console, result)
+    elif verdict is not None:
+        console.print()
+        _target_lines(console, result, verdict)
+    _top_functions(console, result)
+    _others(console, result, limit=MAX_LISTED)
+    _blind_spots(console, result, limit=MAX_LISTED)
+    _comparison(console, result)
+    _stale_accepted(console, result)
+    if result.shard is None and verdict is not None:
+        console.print()
+        _verdict_lines(console, verdict)
+
+
+def _top_functions(console: Console, result: RunResult) -> None:
+    """One line per function with survivors, most first: survivors, where, tests running it, causes."""
+    survivors = [m for m in result.mutants if m.status in UNDETECTED]
+    if not survivors:
+        return
+    by_function: dict[tuple[str, str], list[Mutant]] = defaultdict(list)
+    for mutant in survivors:
+        by_function[(mutant.file, mutant.qualname)].append(mutant)
+    tallies = {(t.file, t.qualname): t for t in tally(result.mutants)}
+    first_line: dict[tuple[str, str], int] = {}
+    for mutant in result.mutants:
+        key = (mutant.file, mutant.qualname)
+        if key in by_function:
+            first_line[key] = min(first_line.get(key, mutant.line), mutant.line)
+    ranked = sorted(by_function, key=lambda key: (-len(by_function[key]), key[0], first_line[key]))
+    shown = ranked[:MAX_FUNCTIONS]
+    console.print()
+    title = f"Functions with the most survivors ({len(shown)} of {len(ranked)}, {len(survivors)} survivors)"
+    console.print(Text(title, style="bold"))
+    rows = []
+    for key in shown:
+        causes = Counter(m.cause for m in by_function[key])
+        found = tallies.get(key)
+        rows.append(
+            (
+                str(len(by_function[key])),
+                key[1],
+                f"{key[0]}:{first_line[key]}",
+                str(found.run_by if found else 0),
+                ", ".join(f"{c or 'no cause'} {causes[c]}" for c in [*SECTION_ORDER, None] if causes[c]),
+            )
+        )
+    header = ("survivors", "function", "where", "tests", "causes")
+    widths = [max(len(row[i]) for row in [*rows, header]) for i in range(4)]
+    console.print(Text(_row(header, widths), style="dim"))
+    for row in rows:
+        console.print(_row(row, widths))
+    more = len(ranked) - len(shown)
+    hint = "`gate show FUNCTION` or `gate show ID` for one, `--details` for all the evidence"
+    console.print(Text(f"  {f'+{more} more functions; ' if more else ''}{hint}", style="dim"))
+
+
+def _row(row: tuple[str, ...], widths: list[int]) -> str:
+    count, function, where, tests, causes = row
+    return (
+        f"  {count.rjust(widths[0])}  {function.ljust(widths[1])}  {where.ljust(widths[2])}  "
+        f"{tests.rjust(widths[3])}  {causes}"
+    ).rstrip()
+
+
+def _evidence(console: Console, chosen: list[Mutant], everything: list[Mutant]) -> None:
+    """The full evidence of the chosen mutants, under the tally line of their function."""
+    tallies = {(t.file, t.qualname): t for t in tally(everything)}
+    by_function: dict[tuple[str, str], list[Mutant]] = defaultdict(list)
+    for mutant in chosen:
+        by_function[(mutant.file, mutant.qualname)].append(mutant)
+    for key in sorted(by_function):
+        found = tallies.get(key)
+        console.print(Text(f"{key[0]}  {found.line() if found else key[1]}", style="bold"))
+        for mutant in sorted(by_function[key], key=lambda m: (m.line, m.id)):
+            _mutant(console, mutant)
 
 
 def _header(console: Console, result: RunResult) -> None:
@@ -160,7 +267,7 @@ def _changed_lines(diff: str) -> list[str]:
     return [line[0] + " " + line[1 + indent :] for line in lines]
 
 
-def _others(console: Console, result: RunResult) -> None:
+def _others(console: Console, result: RunResult, limit: int = 20) -> None:
     for status, title in (
         (Status.SUSPICIOUS, "Suspicious (the tests behaved oddly; re-check)"),
         (Status.NOT_CHECKED, "Not checked (run interrupted; the next run resumes them)"),
@@ -169,17 +276,25 @@ def _others(console: Console, result: RunResult) -> None:
         if mutants:
             console.print()
             console.print(Text(f"{title}: {len(mutants)}", style="bold"))
-            for mutant in sorted(mutants, key=lambda m: (m.file, m.line))[:20]:
+            for mutant in sorted(mutants, key=lambda m: (m.file, m.line))[:limit]:
                 console.print(f"    {mutant.file}:{mutant.line}  {mutant.function}  id {mutant.id}")
+            _more(console, len(mutants) - limit)
 
 
-def _blind_spots(console: Console, result: RunResult) -> None:
+def _blind_spots(console: Console, result: RunResult, limit: int | None = None) -> None:
     if not result.blind_spots:
         return
     console.print()
     console.print(Text(f"Blind spots: code that gets no mutants ({len(result.blind_spots)})", style="bold"))
-    for spot in sorted(result.blind_spots, key=lambda b: (b.file, b.line)):
+    spots = sorted(result.blind_spots, key=lambda b: (b.file, b.line))
+    for spot in spots[:limit]:
         console.print(Text.assemble(f"    {spot.file}:{spot.line}  {spot.function}  ", (spot.reason, "dim")))
+    _more(console, len(spots) - len(spots[:limit]))
+
+
+def _more(console: Console, count: int) -> None:
+    if count > 0:
+        console.print(Text(f"    +{count} more (--details)", style="dim"))
 
 
 def _counts_line(counts: Counts) -> str:
@@ -274,6 +389,12 @@ def _shard_summary(console: Console, result: RunResult) -> None:
 
 def _summary(console: Console, result: RunResult, verdict: Verdict) -> None:
     console.print()
+    _target_lines(console, result, verdict)
+    _verdict_lines(console, verdict)
+
+
+def _target_lines(console: Console, result: RunResult, verdict: Verdict) -> None:
+    """One line per target and one overall, each with its causes."""
     width = max([len(name) for name in verdict.targets] + [7])
     for name, counts in verdict.targets.items():
         floor = result.target_floors.get(name)
@@ -289,6 +410,9 @@ def _summary(console: Console, result: RunResult, verdict: Verdict) -> None:
     console.print(Text(overall, style="bold"))
     if verdict.overall.by_cause:
         console.print(Text(f"{''.ljust(width)}  causes: {_causes_line(verdict.overall)}", style="dim"))
+
+
+def _verdict_lines(console: Console, verdict: Verdict) -> None:
     if verdict.passed:
         console.print(Text("gate: passed", style="bold green"))
     else:

@@ -270,7 +270,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], str, 
     )
     proc = project.gate("run", "-f", "json", "--no-progress", timeout=180)
     assert proc.returncode == 0, proc.stderr
-    text = project.gate("report").stdout
+    text = project.gate("report", "--details").stdout
     return json.loads(proc.stdout), text, root
 
 

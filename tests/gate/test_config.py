@@ -207,3 +207,71 @@ def test_this_repository_config_loads() -> None:
     assert set(config.targets) >= {"download", "cache", "lifecycle"}
     assert config.fail_under == 85
     assert config.mutmut.source_paths == ("py",)
+
+
+def test_gate_table_alone_is_handed_to_mutmut(tmp_path: Path) -> None:
+    _project(
+        tmp_path,
+        """
+        [tool.gate]
+        source_paths = ["pkg"]
+        tests = ["tests"]
+        also_copy = ["conftest.py"]
+        do_not_mutate = ["pkg/__init__.py"]
+        [tool.gate.targets]
+        t = ["pkg/*.py"]
+        """,
+        setup_cfg="",
+    )
+    config = load_config(tmp_path)
+    assert config.mutmut.source_paths == ("pkg",)
+    assert config.mutmut.source_origin == "pyproject.toml [tool.gate]"
+    assert config.mutmut.test_selection == ("tests",)
+    assert config.targets["t"].files == ("pkg/a.py",)
+    assert config.warnings == (
+        "target t: pkg/__init__.py is excluded by pyproject.toml [tool.gate] (only_mutate/do_not_mutate)",
+    )
+    assert config.mutmut.handed == {
+        "source_paths": ["pkg"],
+        "pytest_add_cli_args_test_selection": ["tests"],
+        "also_copy": ["conftest.py"],
+        "do_not_mutate": ["pkg/__init__.py"],
+        "pytest_add_cli_args": ["-n", "0"],  # pytest-xdist is installed with the gate's tests
+    }
+
+
+def test_setup_cfg_settings_are_not_handed_again(tmp_path: Path) -> None:
+    _project(tmp_path, '[tool.gate]\ntests = ["tests"]\n[tool.gate.targets]\nt = ["pkg/a.py"]\n')
+    assert load_config(tmp_path).mutmut.handed == {"pytest_add_cli_args": ["-n", "0"]}
+
+
+@pytest.mark.parametrize(
+    ("mutmut_section", "setup_cfg", "expected"),
+    [
+        (
+            "",
+            SETUP_CFG,
+            'pyproject.toml [tool.gate]: source_paths = ["lib"] conflicts with setup.cfg [mutmut] '
+            "source_paths = pkg; set it in one place",
+        ),
+        (
+            '[tool.mutmut]\nsource_paths = ["pkg"]\n',
+            "",
+            'pyproject.toml [tool.gate]: source_paths = ["lib"] conflicts with pyproject.toml [tool.mutmut] '
+            'source_paths = ["pkg"]; set it in one place',
+        ),
+    ],
+)
+def test_a_conflict_shows_each_file_in_its_own_syntax(
+    tmp_path: Path, mutmut_section: str, setup_cfg: str, expected: str
+) -> None:
+    (tmp_path / "lib").mkdir()
+    gate = mutmut_section + '[tool.gate]\nsource_paths = ["lib"]\n[tool.gate.targets]\nt = ["pkg/a.py"]\n'
+    assert _error(tmp_path, gate, setup_cfg=setup_cfg) == expected
+
+
+def test_source_paths_set_nowhere(tmp_path: Path) -> None:
+    assert _error(tmp_path, '[tool.gate.targets]\nt = ["pkg/a.py"]\n', setup_cfg="") == (
+        "pyproject.toml [tool.gate]: source_paths is not set (nor in mutmut defaults); the gate needs it "
+        'explicit, e.g. source_paths = ["src"], because mutmut\'s guess depends on the directory name'
+    )

@@ -66,7 +66,7 @@ def test_survivors_under_the_floor_fail_with_file_line_and_diff(tmp_path: Path) 
             ln[1:].strip() for ln in survivor["diff"].splitlines() if ln.startswith("-") and ln[1:2] != "-"
         ]
         assert source_lines[survivor["line"] - 1].strip() == removed[0]
-    text = project.gate("report").stdout
+    text = project.gate("report", "--details").stdout
     assert f"pkg/calc.py:{GRADE_LINE}  survived" in text
     assert "gate: FAILED: score 38.5% is under the floor of 80%" in text
 
