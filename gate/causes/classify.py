@@ -18,6 +18,8 @@ from gate.mutmut.names import module_of
 CLASSIFIED = frozenset({Status.SURVIVED, Status.NO_TESTS})
 # Targets whose replacement hides the MUTANT_UNDER_TEST variable mutmut selects the mutant with.
 ENVIRON_CLEARED = frozenset({"os.environ", "os.environ[MUTANT_UNDER_TEST]"})
+# Replacements that still run the real code (pytest-mock's spy wraps it): they hide nothing.
+RUNS_THE_CODE = frozenset({"mocker.spy"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -62,6 +64,8 @@ class _Index:
         self.census = census
         self.by_name: dict[str, list[Replacement]] = {}
         for replacement in census.replacements:
+            if replacement.kind in RUNS_THE_CODE:
+                continue
             for name in _names(replacement):
                 self.by_name.setdefault(name, []).append(replacement)
 

@@ -55,14 +55,66 @@ def records(census: Census, test: str) -> set[tuple[str, str, str, str]]:
 
 # Made at import time of a test module: stays in sys.modules for the whole session.
 IMPORT_TIME = ("pkg.optional", "sys.modules", site("import_time"), "")
+# A patcher started at import time of a test module and never stopped: every test runs with it.
+IMPORT_PATCH = ("pkg.extra.value", "patch.object", site("import_patch"), "")
 S = "tests/test_styles.py::"
+A = "tests/test_assign.py::"
+F = "tests/test_mock_forms.py::"
+M = "tests/test_mocker.py::"
 
 EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
     "tests/auto/test_auto.py::test_uses_autouse": {
         ("pkg.core.Downloader._open", "patch.object", site("autouse"), ""),
         ("pkg.core.compute", "patch", site("started"), ""),
     },
+    # Plain assignments of project functions, on a module, a class or an instance, in the test, a fixture
+    # or a helper it calls; the store in `finally:` that puts the original back is not one.
+    A + "test_assign_module": {("pkg.core.helper", "assignment", site("assign_module"), "")},
+    A + "test_assign_class": {("pkg.core.Downloader._open", "assignment", site("assign_class"), "")},
+    A + "test_assign_instance": {("pkg.core.Downloader._open", "assignment", site("assign_instance"), "")},
+    A + "test_setattr_builtin": {
+        ("pkg.core.Downloader._create_session", "setattr", site("setattr_builtin"), "")
+    },
+    A + "test_assign_in_helper": {
+        ("pkg.core.Downloader._create_session", "assignment", site("assign_helper"), "")
+    },
+    A + "test_assign_in_fixture": {
+        ("pkg.core.Downloader.download_file", "assignment", site("assign_fixture"), "")
+    },
+    A + "test_assign_data_is_not_a_fake": set(),
     "tests/test_import_time.py::test_after_import": set(),
+    F + "test_patch_object_decorator": {
+        ("pkg.core.Downloader._open", "patch.object", site("object_decorator"), "")
+    },
+    F + "test_patch_object_start_stop": {("pkg.core.helper", "patch.object", site("object_start"), "")},
+    F + "test_patch_dict_decorator": {
+        ("pkg.core.SETTINGS[retries]", "patch.dict", site("dict_decorator"), "")
+    },
+    F + "test_patch_dict_start_stop": {("pkg.core.SETTINGS[retries]", "patch.dict", site("dict_start"), "")},
+    F + "test_patch_multiple_decorator": {
+        ("pkg.core.helper", "patch.multiple", site("multiple_decorator"), "")
+    },
+    F + "test_patch_multiple_start_stop": {
+        ("pkg.core.Downloader._open", "patch.multiple", site("multiple_start"), "")
+    },
+    F + "test_monkeypatch_delitem_and_context": {
+        ("pkg.core.SETTINGS[retries]", "monkeypatch.delitem", site("delitem"), ""),
+        ("pkg.core.helper", "monkeypatch.setattr", site("context"), ""),
+    },
+    # pytest-mock: its patches are told apart from unittest.mock's; a spy is recorded as one (it runs the
+    # real code, so the classifier does not count it as hiding anything).
+    M + "test_mocker_patch": {("pkg.core.helper", "mocker.patch", site("mocker_patch"), "")},
+    M + "test_mocker_patch_object": {
+        ("pkg.core.Downloader._open", "mocker.patch.object", site("mocker_patch_object"), "")
+    },
+    M + "test_mocker_patch_dict": {
+        ("pkg.core.SETTINGS[retries]", "mocker.patch.dict", site("mocker_patch_dict"), "")
+    },
+    M + "test_mocker_patch_multiple": {
+        ("pkg.core.helper", "mocker.patch.multiple", site("mocker_patch_multiple"), ""),
+        ("pkg.core.compute", "mocker.patch.multiple", site("mocker_patch_multiple"), ""),
+    },
+    M + "test_mocker_spy": {("pkg.core.helper", "mocker.spy", site("mocker_spy"), "")},
     "tests/test_module_scope.py::test_a": {
         ("pkg.core.Downloader.norm", "patch.object", site("module_fixture"), "")
     },
@@ -129,7 +181,7 @@ def test_census_lists_every_test_with_node_ids_as_mutmut_spells_them(census: Cen
 
 @pytest.mark.parametrize("test", list(EXPECTED))
 def test_census_records_exactly_the_replacements_active_in_each_test(census: Census, test: str) -> None:
-    assert records(census, test) == EXPECTED[test] | {IMPORT_TIME}
+    assert records(census, test) == EXPECTED[test] | {IMPORT_TIME, IMPORT_PATCH}
     assert all(r.test == test for r in census.of(test))
 
 

@@ -159,6 +159,15 @@ def test_nothing_runs_or_replaces_it_is_untested() -> None:
         assert m.hint == f"no test runs `{name}` and none replaces it: add a test that calls it"
 
 
+def test_a_spy_runs_the_real_code_and_hides_nothing() -> None:
+    spy = rep("test_spy", "pkg.core.helper", "mocker.spy")
+    untested = mutant("pkg.core.x_helper__mutmut_1", Status.NO_TESTS)
+    weak = mutant("pkg.core.x_helper__mutmut_2", tests=(T + "test_real",))
+    classify([untested, weak], census(spy, tests=(T + "test_real",)))
+    assert (untested.cause, untested.mocks, untested.replaced_in) == (Cause.UNTESTED, [], [])
+    assert (weak.cause, weak.mocks, weak.replaced_in) == (Cause.WEAK_ASSERTION, [], [])
+
+
 # -- partly-mocked -------------------------------------------------------------------------------
 def test_run_by_some_tests_and_replaced_in_others_is_partly_mocked() -> None:
     replacing = [
