@@ -23,9 +23,9 @@ class GateGroup(click.Group):
         except GateError as error:
             click.echo(f"gate: error: {error}", err=True)
             sys.exit(int(error.exit_code))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as interrupt:
             click.echo("gate: interrupted; verdicts reached so far are kept", err=True)
-            sys.exit(130)
+            sys.exit(getattr(interrupt, "exit_code", 130))
 
 
 @click.group(cls=GateGroup, context_settings={"help_option_names": ["-h", "--help"]})

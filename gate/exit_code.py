@@ -33,6 +33,16 @@ class GateError(Exception):
             self.exit_code = exit_code
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM (a CI timeout, `kill`), both exit 130: the run stops cleanly and keeps its
+    verdicts. ``partial`` carries what the run had reached, for the report it still writes."""
+
+    def __init__(self, exit_code: int = 130, partial: object = None) -> None:
+        super().__init__()
+        self.exit_code = exit_code
+        self.partial = partial
+
+
 class ConfigError(GateError):
     """Bad configuration or usage: exit 2."""
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gate.config import GateConfig
-from gate.exit_code import RunError
+from gate.exit_code import Interrupted, RunError
 from gate.model import Status
 from gate.mutmut.selection import Selection
 from gate.mutmut.state import meta_path, status_of
@@ -157,7 +157,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Interrupted()
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:

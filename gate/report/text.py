@@ -14,6 +14,7 @@ from rich.text import Text
 from gate.causes.labels import SECTION_ORDER, SECTIONS, tally, words
 from gate.model import (
     CAUSES_NOT_COMPUTED,
+    PARTIAL,
     UNDETECTED,
     Counts,
     Mutant,
@@ -46,6 +47,8 @@ def render(
         emoji=False,
         soft_wrap=True,
     )
+    if result.partial:
+        console.print(Text(f"gate: {PARTIAL}", style="bold yellow"))
     if not result.causes_computed:
         console.print(Text(f"gate: {CAUSES_NOT_COMPUTED}", style="bold yellow"))
     _header(console, result)

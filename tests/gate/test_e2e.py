@@ -199,6 +199,39 @@ def test_sigterm_keeps_verdicts_and_the_next_run_resumes(tmp_path: Path) -> None
     assert {name: code for name, code in _decided(project).items() if name in kept} == kept
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_writes_the_partial_report_to_its_output(tmp_path: Path, stop: int) -> None:
+    project = make_project(
+        tmp_path,
+        source={"slow.py": SLOW_SOURCE},
+        tests={"test_slow.py": SLOW_TESTS},
+        gate_extra="max_children = 1",
+    )
+    running = project.popen_gate("run", "--no-progress", "-f", "json", "-o", "report.json")
+    deadline = time.monotonic() + 60
+    while len(_decided(project)) < 3 and time.monotonic() < deadline and running.poll() is None:
+        time.sleep(0.1)
+    assert running.poll() is None, running.communicate()
+
+    running.send_signal(stop)
+    _, stderr = running.communicate(timeout=30)
+
+    assert running.returncode == 130, stderr
+    assert stderr.splitlines()[-2:] == [
+        "gate: partial report written to report.json",
+        "gate: interrupted; verdicts reached so far are kept",
+    ]
+    report = json.loads((project.root / "report.json").read_text())
+    kept = _decided(project)
+    total = len(project.meta("slow.py")["exit_code_by_key"])
+    assert report["partial"] is True
+    assert (report["summary"]["total"], report["summary"]["killed"]) == (total, len(kept))
+    assert report["summary"]["not_checked"] == total - len(kept)
+    assert {m["name"] for m in report["mutants"] if m["status"] == "killed"} == set(kept)
+    # Not judged: the last complete result (none yet) is what .gate/results.json keeps.
+    assert not (project.root / ".gate" / "results.json").exists()
+
+
 def test_src_layout_package(tmp_path: Path) -> None:
     project = make_project(tmp_path, layout="src", tests={"test_calc.py": CALC_TESTS_WEAK})
 
