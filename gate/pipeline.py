@@ -18,12 +18,12 @@ from typing import Any
 
 from gate import accept, policy, report
 from gate.atomic import write_text_atomic
-from gate.causes import census
+from gate.causes import callbacks, census
 from gate.causes.classify import CLASSIFIED, classify, unknown_tests
 from gate.config import GateConfig
 from gate.exit_code import GateError, Interrupted, RunError
 from gate.lock import run_lock
-from gate.model import BlindSpot, Mutant, RunResult, Verdict
+from gate.model import BlindSpot, Mutant, RunResult, Status, Verdict
 from gate.mutmut import runner
 from gate.mutmut.blindspots import find_blind_spots
 from gate.mutmut.names import in_module, mangle
@@ -192,13 +192,27 @@ def assign_causes(
             f"the mock census saw none of the {len(ran)} test(s) mutmut ran (e.g. {sorted(ran)[0]}): "
             "it ran another suite or rootdir; see .gate/census.log (or run with --no-causes)"
         )
-    classify(mutants, found)
+    classify(mutants, found, _handoffs(config, mutants))
     if unknown and warnings is not None:
         warnings.append(
             f"the mock census did not see {len(unknown)} test(s) mutmut ran (e.g. {sorted(unknown)[0]}): "
             "causes may be incomplete"
         )
     return mutants
+
+
+def _handoffs(config: GateConfig, mutants: list[Mutant]) -> dict[tuple[str, str], list[callbacks.Handoff]]:
+    """Where the files with untested code pass a function as a callback, and the tests' fakes that receive it."""
+    sources = {m.file for m in mutants if m.status is Status.NO_TESTS}
+    if not sources:
+        return {}
+    tests = {
+        path
+        for entry in census_selection(config)
+        if not entry.startswith("-")
+        for path in census.python_files(config.root / entry.split("::", 1)[0])
+    }
+    return callbacks.handoffs(config.root, sources, tests)
 
 
 def census_selection(config: GateConfig) -> list[str]:

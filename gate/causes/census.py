@@ -95,13 +95,13 @@ def fingerprint(
     digest.update(Path(__file__).with_name("plugin.py").read_bytes())
     tests: set[Path] = {root / name for name in _CONFIG_FILES if (root / name).is_file()}
     for entry in test_paths:
-        tests.update(_python_files(root / entry))
+        tests.update(python_files(root / entry))
         for parent in (root / entry).parents:  # conftests above a test directory apply to it too
             if (parent / "conftest.py").is_file():
                 tests.add(parent / "conftest.py")
             if parent == root:
                 break
-    sources = {path for entry in source_paths for path in _python_files(root / entry)} - tests
+    sources = {path for entry in source_paths for path in python_files(root / entry)} - tests
     for path in sorted(tests | sources):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(source_shape(path) if path in sources else hashlib.sha256(path.read_bytes()).digest())
@@ -141,7 +141,8 @@ def source_shape(path: Path) -> bytes:
     return hashlib.sha256("\n".join(parts).encode()).digest()
 
 
-def _python_files(path: Path) -> set[Path]:
+def python_files(path: Path) -> set[Path]:
+    """The .py files of a file or directory (none for a path that does not exist)."""
     if path.is_file():
         return {path}
     if path.is_dir():

@@ -6,10 +6,11 @@ Pure: reads the mutants (mutmut's tests per function) and the mock census, sets 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from gate.causes import labels
+from gate.causes import callbacks, labels
+from gate.causes.callbacks import Handoff
 from gate.causes.census import Census
 from gate.causes.labels import FunctionTally, plural
 from gate.model import Cause, Mutant, Replacement, Status
@@ -77,11 +78,16 @@ class _Index:
         return sorted(found.values(), key=_replacement_order)
 
 
-def classify(mutants: Iterable[Mutant], census: Census) -> None:
+def classify(
+    mutants: Iterable[Mutant],
+    census: Census,
+    handoffs: Mapping[tuple[str, str], list[Handoff]] | None = None,
+) -> None:
     """Set ``cause``, ``mocks``, ``replaced_in`` and ``hint`` on every survived or no-tests mutant.
 
     ``Mutant.tests`` are the tests mutmut links to the function (they "run it"); the census says which tests
-    replace the function, its class or its module. Other mutants are left untouched.
+    replace the function, its class or its module; ``handoffs`` (gate.causes.callbacks, by file and
+    qualname) where the code passes an untested function as a callback. Other mutants are left untouched.
     """
     index = _Index(census)
     replacing_cache: dict[Scope, list[Replacement]] = {}
@@ -92,6 +98,9 @@ def classify(mutants: Iterable[Mutant], census: Census) -> None:
         if scope not in replacing_cache:
             replacing_cache[scope] = index.replacing(scope)
         _classify_one(mutant, scope, replacing_cache[scope], census)
+        uses = (handoffs or {}).get((mutant.file, scope.qualname))
+        if mutant.cause is Cause.UNTESTED and uses:
+            mutant.hint = callbacks.hint(scope.qualname, uses)
 
 
 def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], census: Census) -> None:

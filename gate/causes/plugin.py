@@ -633,13 +633,44 @@ class TestFile:
     calls: list[tuple[int, str]]  # (line, called name)
 
 
-def _finally_lines(tree: ast.AST) -> set[int]:
+def _restoring_lines(tree: ast.AST) -> set[int]:
+    """Lines that put an original back: in a ``finally:`` block, or storing a name that was read from the
+    same attribute (``saved = Mailer.send`` ... ``Mailer.send = saved``)."""
     lines: set[int] = set()
+    saved: dict[str, set[str]] = {}  # name -> attributes it was read from
     for node in ast.walk(tree):
         if isinstance(node, ast.Try):
             for stmt in node.finalbody:
                 lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+        elif (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        ):
+            read = _read_attribute(node.value)
+            if read:
+                saved.setdefault(node.targets[0].id, set()).add(read)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            attrs = saved.get(node.value.id, set())
+            if any(isinstance(t, ast.Attribute) and t.attr in attrs for t in node.targets):
+                lines.add(node.lineno)
     return lines
+
+
+def _read_attribute(value: ast.expr) -> str:
+    """The attribute an expression reads: ``X.a``, ``X.__dict__["a"]``, ``getattr(X, "a")``; "" otherwise."""
+    if isinstance(value, ast.Attribute):
+        return value.attr
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant):
+        return str(value.slice.value)
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "getattr"
+        and len(value.args) >= 2
+        and isinstance(value.args[1], ast.Constant)
+    ):
+        return str(value.args[1].value)
+    return ""
 
 
 def read_test_file(path: Path) -> TestFile:
@@ -648,7 +679,7 @@ def read_test_file(path: Path) -> TestFile:
         tree = ast.parse(path.read_text(encoding="utf-8"))
     except (OSError, SyntaxError, ValueError):
         return TestFile([], {}, [])
-    restoring = _finally_lines(tree)
+    restoring = _restoring_lines(tree)
     found = TestFile([], {}, [])
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

@@ -156,6 +156,18 @@ def test_assign_data_is_not_a_fake():
     downloader.url = "u"
     downloader.download_file_count = 3
     assert downloader.download_file("u") == "U"
+
+
+@pytest.fixture
+def quiet_open():
+    saved = Downloader._open
+    Downloader._open = lambda self, url: "q"  # S:assign_yield
+    yield
+    Downloader._open = saved
+
+
+def test_assign_restored_after_yield(quiet_open):
+    assert Downloader().download_file("u") == "q"
 """,
     "tests/test_mock_forms.py": """\
 from unittest import mock

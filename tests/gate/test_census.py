@@ -82,6 +82,10 @@ EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
         ("pkg.core.Downloader.download_file", "assignment", site("assign_fixture"), "")
     },
     A + "test_assign_data_is_not_a_fake": set(),
+    # The store after `yield` puts back what the fixture saved: not a replacement.
+    A + "test_assign_restored_after_yield": {
+        ("pkg.core.Downloader._open", "assignment", site("assign_yield"), "")
+    },
     "tests/test_import_time.py::test_after_import": set(),
     F + "test_patch_object_decorator": {
         ("pkg.core.Downloader._open", "patch.object", site("object_decorator"), "")
