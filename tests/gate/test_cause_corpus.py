@@ -11,7 +11,6 @@ assignment, a callback handed to an injected collaborator whose fakes never call
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
