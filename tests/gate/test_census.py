@@ -233,8 +233,11 @@ def test_load_or_collect_runs_once_and_reuses_the_cache_until_a_file_changes(tmp
         census = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
         return census, log.exists()
 
+    def reason() -> str:
+        return log.read_text().splitlines()[-1]
+
     first, ran = census_again()
-    assert ran
+    assert ran and reason() == "gate: census rebuilt: no cached census"
     assert [(r.test, r.target, r.kind, r.site) for r in first.replacements] == [
         ("tests/test_mod.py::test_double", "pkg.mod.double", "monkeypatch.setattr", "tests/test_mod.py:5")
     ]
@@ -255,14 +258,43 @@ def test_load_or_collect_runs_once_and_reuses_the_cache_until_a_file_changes(tmp
     )
     new_function, ran = census_again()
     assert ran and new_function.fingerprint != first.fingerprint
+    assert reason() == "gate: census rebuilt: 1 input(s) changed: pkg/mod.py"
     (root / "tests" / "test_mod.py").write_text(
         SMALL["tests/test_mod.py"] + "\n\ndef test_more():\n    pass\n"
     )
     test_edit, ran = census_again()
     assert ran and test_edit.tests == ["tests/test_mod.py::test_double", "tests/test_mod.py::test_more"]
+    assert reason() == "gate: census rebuilt: 1 input(s) changed: tests/test_mod.py"
     (root / "conftest.py").write_text("")
     _, ran = census_again()
-    assert ran
+    assert ran and reason() == "gate: census rebuilt: 1 input(s) changed: conftest.py"
+
+
+def test_files_that_change_on_every_run_are_no_input_of_the_census(tmp_path: Path) -> None:
+    root = write_project(tmp_path, SMALL)
+    log = tmp_path / "census.log"
+    first = load_or_collect(root, ["tests"], ["."], log_path=log)
+    # mutmut's copy of the project, the gate's own folder, environments and caches under a source path.
+    for name in (
+        "mutants/pkg/mod.py",
+        "mutants/tests/test_mod.py",
+        ".gate/x.py",
+        ".venv/lib/y.py",
+        "venv/z.py",
+    ):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("def changed_every_run():\n    pass\n")
+    log.unlink()
+    again = load_or_collect(root, ["tests"], ["."], log_path=log)
+    assert not log.exists() and again.fingerprint == first.fingerprint
+    assert sorted(again.inputs) == [
+        "<census plugin>",
+        "<settings>",
+        "pkg/__init__.py",
+        "pkg/mod.py",
+        "tests/__init__.py",
+        "tests/test_mod.py",
+    ]
 
 
 def test_source_shape_ignores_bodies_and_sees_names_imports_and_aliases(tmp_path: Path) -> None:
