@@ -721,13 +721,14 @@ class AssignmentWatch:
 
     def __init__(self) -> None:
         self.files: dict[Path, TestFile] = {}
-        self._owners: dict[str, list[str]] | None = (
-            None  # attribute -> project classes and modules defining it
-        )
+        # Function name -> the project's classes and modules defining it; -> where it is defined in test files.
+        self._owners: dict[str, list[str]] | None = None
+        self._defs: dict[str, list[tuple[Path, int, int]]] | None = None
 
     def file(self, path: Path) -> TestFile:
         if path not in self.files:
             self.files[path] = read_test_file(path)
+            self._defs = None
         return self.files[path]
 
     def owners(self) -> dict[str, list[str]]:
@@ -768,11 +769,13 @@ class AssignmentWatch:
                     todo.extend(self._helpers(name))
 
     def _helpers(self, name: str) -> list[tuple[Path, int, int]]:
-        return [
-            (path, first, last)
-            for path, info in self.files.items()
-            for first, last in info.defs.get(name, [])
-        ]
+        if self._defs is None:
+            index: dict[str, list[tuple[Path, int, int]]] = {}
+            for path, info in self.files.items():
+                for def_name, spans in info.defs.items():
+                    index.setdefault(def_name, []).extend((path, first, last) for first, last in spans)
+            self._defs = index
+        return self._defs.get(name, [])
 
     @staticmethod
     def _targets(path: Path, store: Store, defining: list[str]) -> list[str]:
