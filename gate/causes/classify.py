@@ -146,6 +146,8 @@ def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], ce
     touching: list[Replacement] = []
     for test in running:
         for r in census.of(test):
+            if r.kind in RUNS_THE_CODE:
+                continue
             if r.target.rsplit(".", 1)[-1] in callees:
                 swallowing.append(r)
             elif scope.touched_by(r):

@@ -177,8 +177,15 @@ EXPECTED: dict[str, tuple[str, str | None]] = {
         "call `progress_callback`, or test `_on_progress` directly",
     ),
     # A spy runs the real code: the weak test is the reason, not a mock.
-    "scale": ("weak-assertion", None),
-    "report": ("weak-assertion", None),
+    "scale": (
+        "weak-assertion",
+        "assert the exact value `scale` returns in `test_report_spied`: it passes when `return x * 10` changes",
+    ),
+    "report": (
+        "weak-assertion",
+        "assert the exact value `report` returns in `test_report_spied`: it passes when "
+        '`return "value " + str(scale(x))` changes',
+    ),
     # A module function replaced by plain assignment (restored in `finally:`).
     "tax": ("hidden-by-mock", "`tax` is replaced in 1 test and run by none: test it directly"),
     "total": (

@@ -168,6 +168,21 @@ def test_a_spy_runs_the_real_code_and_hides_nothing() -> None:
     assert (weak.cause, weak.mocks, weak.replaced_in) == (Cause.WEAK_ASSERTION, [], [])
 
 
+def test_a_spy_on_the_callee_of_a_weakly_tested_function_is_no_mock_that_swallows_it() -> None:
+    spy = rep("test_real", "pkg.core.helper", "mocker.spy")
+    caller = mutant(
+        "pkg.core.x_compute__mutmut_1",
+        tests=(T + "test_real",),
+        diff="-    return helper(x)\n+    return helper(None)\n",
+    )
+    classify([caller], census(spy))
+    assert (caller.cause, caller.mocks) == (Cause.WEAK_ASSERTION, [])
+    assert (
+        caller.hint
+        == "assert the exact value `compute` returns in `test_real`: it passes when `return helper(x)` changes"
+    )
+
+
 # -- partly-mocked -------------------------------------------------------------------------------
 def test_run_by_some_tests_and_replaced_in_others_is_partly_mocked() -> None:
     replacing = [
