@@ -724,6 +724,8 @@ class AssignmentWatch:
         # Function name -> the project's classes and modules defining it; -> where it is defined in test files.
         self._owners: dict[str, list[str]] | None = None
         self._defs: dict[str, list[tuple[Path, int, int]]] | None = None
+        self.watched: list[tuple[Any, str, str, object]] = []  # owner, attribute, target, original value
+        self.leaks: dict[str, int | None] = {}  # target -> token, while it differs from the original
 
     def file(self, path: Path) -> TestFile:
         if path not in self.files:
@@ -746,6 +748,34 @@ class AssignmentWatch:
                         _class_owners(value, owners)
             self._owners = {attr: sorted(set(names)) for attr, names in owners.items()}
         return self._owners
+
+    def baseline(self) -> None:
+        """What each project module and class holds, at collection, under a name that test code stores to."""
+        stored = {store.attr for info in self.files.values() for store in info.stores}
+        for attr in sorted(stored & self.owners().keys()):
+            for name in self.owners()[attr]:
+                owner = sys.modules.get(name) or _resolved(name)
+                if owner is not None and attr in vars(owner):
+                    self.watched.append((owner, attr, f"{name}.{attr}", vars(owner)[attr]))
+
+    def check_leaks(self, spans: Callable[[], Iterator[Span]], fallback: str) -> None:
+        """A module or class attribute still replaced when a phase ends, by nothing monkeypatch or mock made:
+        a plain assignment not undone. It applies to every test that runs until it is put back."""
+        for owner, attr, target, original in self.watched:
+            replaced = vars(owner).get(attr) is not original
+            if replaced and target not in self.leaks:
+                if any(r["target"] == target for r in REC.active.values()):
+                    continue  # a monkeypatch or mock.patch in place: recorded already
+                self.leaks[target] = REC.add(target, "assignment", self._site(attr, spans()) or fallback)
+            elif not replaced and target in self.leaks:
+                REC.remove(self.leaks.pop(target))
+
+    def _site(self, attr: str, spans: Iterator[Span]) -> str:
+        for path, first, last in spans:
+            for store in self.file(path).stores:
+                if store.attr == attr and first <= store.line <= last:
+                    return f"{REC.relative(str(path))}:{store.line}"
+        return ""
 
     def record(self, spans: list[Span]) -> None:
         """Record for the running test every store in ``spans`` and in the helpers they call."""
@@ -794,6 +824,12 @@ def _class_owners(cls: type, owners: dict[str, list[str]]) -> None:
             owners.setdefault(attr, []).append(f"{cls.__module__}.{cls.__qualname__}")
         elif isinstance(value, type) and value.__module__ == cls.__module__:
             _class_owners(value, owners)
+
+
+def _resolved(name: str) -> object:
+    """The class a dotted name names (``pkg.mod.Outer.Inner``), or None."""
+    found = resolve_dotted(name)
+    return getattr(found[0], found[1], None) if found is not None else None
 
 
 def _is_module_name(name: str) -> bool:
@@ -853,6 +889,7 @@ def _scan_test_files() -> None:
             ASSIGNMENTS.file(Path(filename))
     # Read now, before any fixture patches a method: a patched one would not look like a function.
     ASSIGNMENTS.owners()
+    ASSIGNMENTS.baseline()
 
 
 # -- hooks ------------------------------------------------------------------------------
@@ -906,6 +943,7 @@ def _phase(item: pytest.Item, phase: str) -> Iterator[None]:
         WATCH.check(lambda: _item_spans(item, phase), fallback)
         if phase != "teardown":
             ASSIGNMENTS.record(list(_own_spans(item, phase)))
+        ASSIGNMENTS.check_leaks(lambda: _item_spans(item, phase), fallback)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

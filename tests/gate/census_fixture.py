@@ -24,6 +24,10 @@ def compute(x):
     return helper(x) + 1
 
 
+def legacy():
+    return 0
+
+
 async def fetch(x):
     return x
 
@@ -459,5 +463,14 @@ from pkg import core
 def test_nothing_left():
     # Runs after every other module: no function-scoped replacement leaks into it.
     assert core.helper(2) == 4
+
+
+def test_leaks():
+    core.legacy = lambda: 1  # S:leak
+
+
+def test_after_the_leak():
+    # Never put back: the plain assignment applies to this test too.
+    assert core.legacy() == 1
 """,
 }

@@ -176,6 +176,8 @@ EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
     S + "TestUnittestStyle::test_it": {("pkg.core.helper", "patch", site("unittest_setup"), "")},
     S + "test_fails": set(),
     "tests/test_zz_after.py::test_nothing_left": set(),
+    "tests/test_zz_after.py::test_leaks": {("pkg.core.legacy", "assignment", site("leak"), "")},
+    "tests/test_zz_after.py::test_after_the_leak": {("pkg.core.legacy", "assignment", site("leak"), "")},
 }
 
 
