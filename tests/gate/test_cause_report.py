@@ -190,3 +190,13 @@ def test_a_partial_report_says_so_first_and_gives_no_verdict() -> None:
         "gate: partial report: the run was interrupted; mutants without a verdict are listed as not checked"
     )
     assert not [line for line in lines if line.startswith(("gate: passed", "gate: FAILED", "overall"))]
+
+
+def test_markdown_and_html_reports_of_a_partial_run_say_so_under_their_title() -> None:
+    run = classified_run()
+    run.partial = True
+    note = "Partial report: the run was interrupted; mutants without a verdict are listed as not checked"
+    assert f"> **{note}.**" in render(run, "markdown")
+    assert f'<p class="warning" id="partial"><b>{note}</b></p>' in render(run, "html")
+    run.partial = False
+    assert note not in render(run, "markdown") and note not in render(run, "html")
