@@ -284,9 +284,16 @@ def load_or_collect(
     if cached is not None and cached.fingerprint == key:
         return cached
     census = collect(root, test_paths, log_path=log_path, extra_args=extra_args)
+    reason = rebuild_reason(cached, parts)
+    # A suite that writes into its own test folders (generated modules, fixtures) would otherwise find
+    # its inputs changed on every run: the cache keys on the files as the run left them.
+    after = inputs(root, test_paths, source_paths, extra_args)
+    if after != parts:
+        reason += f"; the suite changed {_changed(parts, after)} while it ran (the cache keeps them as it left them)"
+        parts, key = after, _fingerprint(after)
     census.fingerprint, census.inputs = key, parts
     with log_path.open("a", encoding="utf-8") as log:
-        log.write(f"gate: census rebuilt: {rebuild_reason(cached, parts)}\n")
+        log.write(f"gate: census rebuilt: {reason}\n")
     write_text_atomic(cache, json.dumps(census.to_json(), indent=1) + "\n")
     return census
 
@@ -297,11 +304,14 @@ def rebuild_reason(cached: Census | None, parts: dict[str, str]) -> str:
         return "no cached census"
     if not cached.inputs:
         return "the cached census predates its input list"
-    changed = sorted(
-        name for name in cached.inputs.keys() | parts.keys() if cached.inputs.get(name) != parts.get(name)
-    )
+    return f"{_changed(cached.inputs, parts)} changed"
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> str:
+    """``N input(s): a, b, c`` (at most five named)."""
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
-    return f"{len(changed)} input(s) changed: {shown}"
+    return f"{len(changed)} input(s): {shown}"
 
 
 def _read(path: Path) -> Census | None:

@@ -260,16 +260,34 @@ def test_load_or_collect_runs_once_and_reuses_the_cache_until_a_file_changes(tmp
     )
     new_function, ran = census_again()
     assert ran and new_function.fingerprint != first.fingerprint
-    assert reason() == "gate: census rebuilt: 1 input(s) changed: pkg/mod.py"
+    assert reason() == "gate: census rebuilt: 1 input(s): pkg/mod.py changed"
     (root / "tests" / "test_mod.py").write_text(
         SMALL["tests/test_mod.py"] + "\n\ndef test_more():\n    pass\n"
     )
     test_edit, ran = census_again()
     assert ran and test_edit.tests == ["tests/test_mod.py::test_double", "tests/test_mod.py::test_more"]
-    assert reason() == "gate: census rebuilt: 1 input(s) changed: tests/test_mod.py"
+    assert reason() == "gate: census rebuilt: 1 input(s): tests/test_mod.py changed"
     (root / "conftest.py").write_text("")
     _, ran = census_again()
-    assert ran and reason() == "gate: census rebuilt: 1 input(s) changed: conftest.py"
+    assert ran and reason() == "gate: census rebuilt: 1 input(s): conftest.py changed"
+
+
+def test_a_suite_that_writes_into_its_test_folder_is_served_from_the_cache_next_time(tmp_path: Path) -> None:
+    writing = (
+        "import time\nfrom pathlib import Path\n\n\n"
+        "def test_writes():\n"
+        "    Path(__file__).with_name('generated.py').write_text(f'STAMP = {time.time_ns()}\\n')\n"
+    )
+    root = write_project(tmp_path, {**SMALL, "tests/test_writes.py": writing})
+    log = tmp_path / "census.log"
+    first = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+    assert log.read_text().splitlines()[-1] == (
+        "gate: census rebuilt: no cached census; the suite changed 1 input(s): tests/generated.py while it ran "
+        "(the cache keeps them as it left them)"
+    )
+    log.unlink()
+    again = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+    assert not log.exists() and again.fingerprint == first.fingerprint
 
 
 def test_files_that_change_on_every_run_are_no_input_of_the_census(tmp_path: Path) -> None:
