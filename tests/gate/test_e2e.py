@@ -201,13 +201,15 @@ def test_sigterm_keeps_verdicts_and_the_next_run_resumes(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_writes_the_partial_report_to_its_output(tmp_path: Path, stop: int) -> None:
+    # SIGINT leaves a JSON report, SIGTERM (a CI timeout) a text one: both partial, neither judged.
+    fmt = "json" if stop == signal.SIGINT else "text"
     project = make_project(
         tmp_path,
         source={"slow.py": SLOW_SOURCE},
         tests={"test_slow.py": SLOW_TESTS},
         gate_extra="max_children = 1",
     )
-    running = project.popen_gate("run", "--no-progress", "-f", "json", "-o", "report.json")
+    running = project.popen_gate("run", "--no-progress", "-f", fmt, "-o", f"report.{fmt}")
     deadline = time.monotonic() + 60
     while len(_decided(project)) < 3 and time.monotonic() < deadline and running.poll() is None:
         time.sleep(0.1)
@@ -218,18 +220,25 @@ def test_an_interrupted_run_writes_the_partial_report_to_its_output(tmp_path: Pa
 
     assert running.returncode == 130, stderr
     assert stderr.splitlines()[-2:] == [
-        "gate: partial report written to report.json",
+        f"gate: partial report written to report.{fmt}",
         "gate: interrupted; verdicts reached so far are kept",
     ]
-    report = json.loads((project.root / "report.json").read_text())
     kept = _decided(project)
     total = len(project.meta("slow.py")["exit_code_by_key"])
+    assert not (project.root / ".gate" / "results.json").exists()
+    if fmt == "text":
+        lines = (project.root / "report.text").read_text().splitlines()
+        assert lines[0] == (
+            "gate: partial report: the run was interrupted; mutants without a verdict are listed as not checked"
+        )
+        assert f"Not checked (run interrupted; the next run resumes them): {total - len(kept)}" in lines
+        assert not [line for line in lines if line.startswith(("gate: passed", "gate: FAILED"))]
+        return
+    report = json.loads((project.root / "report.json").read_text())
     assert report["partial"] is True
     assert (report["summary"]["total"], report["summary"]["killed"]) == (total, len(kept))
     assert report["summary"]["not_checked"] == total - len(kept)
     assert {m["name"] for m in report["mutants"] if m["status"] == "killed"} == set(kept)
-    # Not judged: the last complete result (none yet) is what .gate/results.json keeps.
-    assert not (project.root / ".gate" / "results.json").exists()
 
 
 def test_src_layout_package(tmp_path: Path) -> None:
