@@ -7,7 +7,7 @@ Static, from the source and test files (ast): the classifier uses it to say why 
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,14 +193,18 @@ def _calls_name(func: ast.AST, name: str) -> bool:
     return False
 
 
-def hint(function: str, uses: list[Handoff]) -> str:
-    """What to tell about an untested function that is only handed over as a callback."""
+def hint(function: str, uses: list[Handoff], mocked_at: Sequence[str] = ()) -> str:
+    """What to tell about an untested function that is only handed over as a callback. ``mocked_at``: the
+    sites where the census saw the receiving method replaced by a mock (which never calls a callback)."""
     first = uses[0]
     where = f"only passed as `{first.parameter}` to `{first.callee}` ({first.site})"
     if len(uses) > 1:
         where += f" and {len(uses) - 1} more place{'s' if len(uses) > 2 else ''}"
     name = function.rsplit(".", 1)[-1]
     silent = [f for use in uses for f in use.fakes if not f.calls_back]
+    if mocked_at:
+        sites = ", ".join(mocked_at[:3]) + (f" and {len(mocked_at) - 3} more" if len(mocked_at) > 3 else "")
+        where += f"; the tests replace `{first.callee}` with mocks that never call it ({sites})"
     if silent:
         shown = ", ".join(f"`{f.qualname}` ({f.site})" for f in silent[:3])
         more = f" and {len(silent) - 3} more" if len(silent) > 3 else ""
@@ -208,7 +212,4 @@ def hint(function: str, uses: list[Handoff]) -> str:
             f"`{name}` is {where}; the fakes of `{first.callee}` in the tests never call it: {shown}{more}. "
             f"Make a fake call `{first.parameter}`, or test `{name}` directly"
         )
-    return (
-        f"`{name}` is {where}; no test runs the real `{first.callee}` with it and no fake of it calls it: "
-        f"test `{name}` directly"
-    )
+    return f"`{name}` is {where}; no test makes `{first.callee}` call it back: test `{name}` directly"

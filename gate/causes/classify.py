@@ -70,6 +70,16 @@ class _Index:
             for name in _names(replacement):
                 self.by_name.setdefault(name, []).append(replacement)
 
+    def mocking(self, names: set[str]) -> list[str]:
+        """The sites of the replacements of any attribute called one of ``names``."""
+        return sorted(
+            {
+                r.site
+                for r in self.census.replacements
+                if r.target.rsplit(".", 1)[-1] in names and r.kind not in RUNS_THE_CODE
+            }
+        )
+
     def replacing(self, scope: Scope) -> list[Replacement]:
         found: dict[tuple[str, str, str, str], Replacement] = {}
         for level in scope.levels():
@@ -100,7 +110,7 @@ def classify(
         _classify_one(mutant, scope, replacing_cache[scope], census)
         uses = (handoffs or {}).get((mutant.file, scope.qualname))
         if mutant.cause is Cause.UNTESTED and uses:
-            mutant.hint = callbacks.hint(scope.qualname, uses)
+            mutant.hint = callbacks.hint(scope.qualname, uses, index.mocking({u.callee for u in uses}))
 
 
 def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], census: Census) -> None:

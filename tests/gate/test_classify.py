@@ -5,6 +5,7 @@ Names follow mutmut (``pkg.mod.xǁClassǁmethod__mutmut_N``), node ids follow mu
 
 from __future__ import annotations
 
+from gate.causes.callbacks import Fake, Handoff
 from gate.causes.census import Census
 from gate.causes.classify import FunctionTally, Scope, classify, tally, unknown_tests
 from gate.model import Cause, Mutant, Replacement, Status
@@ -380,4 +381,28 @@ def test_partly_mocked_hint_with_several_runners_names_the_fastest() -> None:
     assert m.hint == (
         "replaced in 1 test, run for real by 2 tests that pass with this change: "
         "assert what `_execute_download` does in `test_fast`"
+    )
+
+
+def test_an_untested_callback_names_the_parameter_the_silent_fakes_and_the_mocks_of_the_receiver() -> None:
+    progress = mutant("pkg.core.xǁManagerǁ_on_progress__mutmut_1", Status.NO_TESTS)
+    handoff = Handoff(
+        "Manager._on_progress",
+        "download",
+        "progress_callback",
+        None,
+        "pkg/core.py:15",
+        (Fake("FakeDownloader.download", "tests/test_dl.py:20", False),),
+    )
+    mocks = (
+        rep("test_a", "pkg.core.Downloader.download", "patch.object", "tests/test_dl.py:30"),
+        rep("test_b", "pkg.core.Downloader.download", "mocker.spy", "tests/test_dl.py:40"),
+    )
+    classify([progress], census(*mocks), {("pkg/core.py", "Manager._on_progress"): [handoff]})
+    assert progress.cause is Cause.UNTESTED
+    assert progress.hint == (
+        "`_on_progress` is only passed as `progress_callback` to `download` (pkg/core.py:15); the tests replace "
+        "`download` with mocks that never call it (tests/test_dl.py:30); the fakes of `download` in the tests "
+        "never call it: `FakeDownloader.download` (tests/test_dl.py:20). Make a fake call `progress_callback`, "
+        "or test `_on_progress` directly"
     )
