@@ -13,7 +13,7 @@ import sys
 import click
 
 from gate import __version__
-from gate.exit_code import ExitCode, GateError, Terminated
+from gate.exit_code import TERMINATED, ExitCode, GateError, Interrupted
 
 _CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
@@ -37,7 +37,7 @@ class GateGroup(click.Group):
         except KeyboardInterrupt as stop:
             click.echo("gate: interrupted; verdicts reached so far are kept", err=True)
             # The shell's convention: 128 + the signal's number (SIGTERM 15, SIGINT 2).
-            sys.exit(143 if isinstance(stop, Terminated) else 130)
+            sys.exit(stop.exit_code if isinstance(stop, Interrupted) else 130)
 
 
 @click.group(cls=GateGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -82,7 +82,7 @@ cli.add_command(show_command)
 
 
 def _terminate(_signum: int, _frame: object) -> None:
-    raise Terminated
+    raise Interrupted(TERMINATED)
 
 
 def main() -> None:

@@ -33,6 +33,20 @@ class GateError(Exception):
             self.exit_code = exit_code
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (exit 130) or SIGTERM (a CI timeout, `kill`: exit 143, 128 + 15): the run stops cleanly and
+    keeps its verdicts. ``partial`` carries what the run had reached, for the report it still writes."""
+
+    def __init__(self, exit_code: int = 130, partial: object = None) -> None:
+        super().__init__()
+        self.exit_code = exit_code
+        self.partial = partial
+
+
+# SIGTERM's exit code, by the shell's convention (128 + the signal's number).
+TERMINATED = 143
+
+
 class ConfigError(GateError):
     """Bad configuration or usage: exit 2."""
 
@@ -43,7 +57,3 @@ class RunError(GateError):
     """The run could not be judged: exit 3."""
 
     exit_code = ExitCode.NOT_JUDGED
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (a CI timeout, `kill`): stopped like Ctrl-C, but the exit code says 143 (128 + 15)."""

@@ -232,6 +232,9 @@ class BlindSpot:
         return asdict(self)
 
 
+# The first line of the report of a run stopped by Ctrl-C or SIGTERM: what it shows is what it had reached.
+PARTIAL = "partial report: the run was interrupted; mutants without a verdict are listed as not checked"
+
 # The first line of every report of a run made with --no-causes.
 CAUSES_NOT_COMPUTED = (
     "causes not computed: this run skipped the mock census (--no-causes), so no survivor says why"
@@ -259,6 +262,7 @@ class RunResult:
     selection: str = "all"  # all | targets | module | changed-lines | shard
     scope: dict[str, Any] | None = None  # changed-lines runs: base, merge base, changed ranges (diffscope)
     causes_computed: bool = True  # False after --no-causes: survivors carry no cause
+    partial: bool = False  # the run was interrupted: the verdicts it had reached, not judged
 
     def by_target(self) -> dict[str, list[Mutant]]:
         groups: dict[str, list[Mutant]] = {name: [] for name in self.target_floors}
@@ -297,6 +301,8 @@ class RunResult:
         }
         if not self.causes_computed:
             data["causes_computed"] = False  # absent means computed: reports of earlier versions read alike
+        if self.partial:
+            data["partial"] = True
         if self.shard is not None:
             data["shard"] = dict(self.shard)
         if self.comparison is not None:
@@ -327,6 +333,7 @@ class RunResult:
             selection=data.get("selection", "all"),
             scope=data.get("scope"),
             causes_computed=bool(data.get("causes_computed", True)),
+            partial=bool(data.get("partial", False)),
         )
 
 

@@ -19,12 +19,12 @@ from typing import Any
 
 from gate import accept, policy, report
 from gate.atomic import StateError, write_text_atomic
-from gate.causes import census
+from gate.causes import callbacks, census
 from gate.causes.classify import CLASSIFIED, classify, unknown_tests
 from gate.config import GateConfig, serial_pytest_args
-from gate.exit_code import ConfigError, ExitCode, RunError
+from gate.exit_code import ConfigError, ExitCode, GateError, Interrupted, RunError
 from gate.lock import run_lock
-from gate.model import BlindSpot, Mutant, RunResult, Verdict
+from gate.model import BlindSpot, Mutant, RunResult, Status, Verdict
 from gate.mutmut import runner
 from gate.mutmut.blindspots import find_blind_spots
 from gate.mutmut.names import in_module, mangle
@@ -74,15 +74,18 @@ def execute(
     started = time.monotonic()
     check_syntax(config.root, selection.files)
     if selection.files:
-        with run_lock(
-            config.root, float(config.value("lock_wait")), what=f"gate {selection.kind} {selection.label}"
-        ):
-            outcome = runner.run(
-                config, selection, max_children=max_children, on_progress=on_progress, narrow=narrow
-            )
-            mutants = read_results(config, outcome.selection)
-            if settle is not None:
-                mutants = settle(mutants)
+        try:
+            with run_lock(
+                config.root, float(config.value("lock_wait")), what=f"gate {selection.kind} {selection.label}"
+            ):
+                outcome = runner.run(
+                    config, selection, max_children=max_children, on_progress=on_progress, narrow=narrow
+                )
+                mutants = read_results(config, outcome.selection)
+                if settle is not None:
+                    mutants = settle(mutants)
+        except KeyboardInterrupt as interrupt:
+            raise interrupted(config, selection, interrupt, started_at, started, fail_under) from None
     else:
         outcome, mutants = runner.RunOutcome(selection=selection), []
     reused = set(outcome.reused)
@@ -91,7 +94,54 @@ def execute(
     warnings = list(config.warnings)
     if causes:
         mutants = assign_causes(config, mutants, warnings)
-    result = RunResult(
+    result = _result(
+        config,
+        selection,
+        mutants,
+        (started_at, started),
+        fail_under,
+        blind_spots=_blind_spots(config, selection),
+        retested=len(outcome.tested),
+        reused=len(outcome.reused),
+        scope=scope,
+        causes_computed=causes,
+    )
+    accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), acceptance_scope(selection))
+    return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=warnings)
+
+
+def interrupted(
+    config: GateConfig,
+    selection: Selection,
+    interrupt: KeyboardInterrupt,
+    started_at: datetime,
+    started: float,
+    fail_under: float | None = None,
+) -> Interrupted:
+    """The interrupt to re-raise, carrying the partial result: the verdicts on disk (mutmut keeps each one
+    as it lands), no census (it would cost a whole suite run), not judged. No partial result when nothing
+    can be read yet (interrupted while mutants were being generated)."""
+    code = getattr(interrupt, "exit_code", 130)
+    try:
+        mutants = read_results(config, selection)
+    except (OSError, ValueError, GateError):
+        return Interrupted(code)
+    return Interrupted(
+        code, _result(config, selection, mutants, (started_at, started), fail_under, partial=True)
+    )
+
+
+def _result(
+    config: GateConfig,
+    selection: Selection,
+    mutants: list[Mutant],
+    clock: tuple[datetime, float],
+    fail_under: float | None,
+    **extra: Any,
+) -> RunResult:
+    """A run's result: its mutants, when it ran (``clock``: start time, monotonic start) and its floors."""
+    started_at, started = clock
+    return RunResult(
         mutants=mutants,
         commit=git_commit(config.root),
         started=started_at.isoformat(timespec="seconds"),
@@ -99,16 +149,10 @@ def execute(
         duration_s=time.monotonic() - started,
         target_floors=_floors(config, selection),
         fail_under=fail_under if fail_under is not None else config.fail_under,
-        blind_spots=_blind_spots(config, selection),
-        retested=len(outcome.tested),
-        reused=len(outcome.reused),
         config_fingerprint=config_fingerprint(config),
         selection=selection.kind,
-        scope=scope,
-        causes_computed=causes,
+        **extra,
     )
-    accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), acceptance_scope(selection))
-    return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=warnings)
 
 
 def check_syntax(root: Path, files: Sequence[str]) -> None:
@@ -167,13 +211,27 @@ def assign_causes(
             f"the mock census saw none of the {len(ran)} test(s) mutmut ran (e.g. {sorted(ran)[0]}): "
             "it ran another suite or rootdir; see .gate/census.log (or run with --no-causes)"
         )
-    classify(mutants, found)
+    classify(mutants, found, _handoffs(config, mutants))
     if unknown and warnings is not None:
         warnings.append(
             f"the mock census did not see {len(unknown)} test(s) mutmut ran (e.g. {sorted(unknown)[0]}): "
             "causes may be incomplete"
         )
     return mutants
+
+
+def _handoffs(config: GateConfig, mutants: list[Mutant]) -> dict[tuple[str, str], list[callbacks.Handoff]]:
+    """Where the files with untested code pass a function as a callback, and the tests' fakes that receive it."""
+    sources = {m.file for m in mutants if m.status is Status.NO_TESTS}
+    if not sources:
+        return {}
+    tests = {
+        path
+        for entry in census_selection(config)
+        if not entry.startswith("-")
+        for path in census.python_files(config.root / entry.split("::", 1)[0])
+    }
+    return callbacks.handoffs(config.root, sources, tests)
 
 
 def census_selection(config: GateConfig) -> list[str]:
@@ -211,9 +269,9 @@ def render(
     **options: Any,
 ) -> str:
     """`result` as a report in format `fmt` (gate.report). The verdict shown is the one given, else the
-    policy's on `result` (`fail_under` overriding its floor); a shard is not judged. With `root`, the
+    policy's on `result` (`fail_under` overriding its floor); a shard and a partial result are not judged. With `root`, the
     formats that show code or trends get the source texts and past runs read there."""
-    if verdict is None and result.shard is None:
+    if verdict is None and result.shard is None and not result.partial:
         verdict = policy.judge(result, fail_under)
     inputs = render_inputs(fmt, root, result) if root is not None else {}
     return report.render(result, fmt, verdict=verdict, **inputs, **options)

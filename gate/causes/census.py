@@ -47,6 +47,7 @@ class Census:
     tests: list[str] = field(default_factory=list)
     replacements: list[Replacement] = field(default_factory=list)
     fingerprint: str = ""
+    inputs: dict[str, str] = field(default_factory=dict)  # what the fingerprint was made of (see `inputs`)
     duration_s: float = 0.0
     exit_status: int = 0
     collected: int = 0  # tests pytest collected; more than ``tests`` when only a sample ran
@@ -65,6 +66,7 @@ class Census:
         return {
             "schema": SCHEMA,
             "fingerprint": self.fingerprint,
+            "inputs": dict(self.inputs),
             "duration_s": round(self.duration_s, 3),
             "exit_status": self.exit_status,
             "tests": list(self.tests),
@@ -79,6 +81,7 @@ class Census:
             tests=list(data.get("tests", [])),
             replacements=[Replacement.from_json(r) for r in data.get("replacements", [])],
             fingerprint=data.get("fingerprint", ""),
+            inputs=dict(data.get("inputs", {})),
             duration_s=float(data.get("duration_s", 0.0)),
             exit_status=int(data.get("exit_status", 0)),
         )
@@ -90,23 +93,41 @@ def fingerprint(
     """What the census depends on: the tests, their conftests and the test configuration by content; the
     sources by shape (the names they define and import), so that editing a function body, the usual step
     between two `gate check` runs, costs no new suite run. Plus the plugin, the Python and the pytest version."""
+    return _fingerprint(inputs(root, test_paths, source_paths, extra_args))
+
+
+def _fingerprint(parts: dict[str, str]) -> str:
     digest = hashlib.sha256()
-    head = f"{SCHEMA}\0{sys.version}\0{_pytest_version()}\0{' '.join(test_paths)}\0{' '.join(extra_args)}\0"
-    digest.update(head.encode())
-    digest.update(Path(__file__).with_name("plugin.py").read_bytes())
+    for name in sorted(parts):
+        digest.update(f"{name}\0{parts[name]}\0".encode())
+    return digest.hexdigest()[:32]
+
+
+def inputs(
+    root: Path, test_paths: Sequence[str], source_paths: Sequence[str] = (), extra_args: Sequence[str] = ()
+) -> dict[str, str]:
+    """Each input of the fingerprint and its digest: the run's settings, then one entry per file. Kept in
+    the cache, so that a rebuilt census can say which input changed."""
+    head = f"{SCHEMA}\0{sys.version}\0{_pytest_version()}\0{' '.join(test_paths)}\0{' '.join(extra_args)}"
+    parts = {
+        "<settings>": hashlib.sha256(head.encode()).hexdigest()[:16],
+        "<census plugin>": hashlib.sha256(Path(__file__).with_name("plugin.py").read_bytes()).hexdigest()[
+            :16
+        ],
+    }
     tests: set[Path] = {root / name for name in _CONFIG_FILES if (root / name).is_file()}
     for entry in test_paths:
-        tests.update(_python_files(root / entry))
+        tests.update(python_files(root / entry))
         for parent in (root / entry).parents:  # conftests above a test directory apply to it too
             if (parent / "conftest.py").is_file():
                 tests.add(parent / "conftest.py")
             if parent == root:
                 break
-    sources = {path for entry in source_paths for path in _python_files(root / entry)} - tests
+    sources = {path for entry in source_paths for path in python_files(root / entry)} - tests
     for path in sorted(tests | sources):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(source_shape(path) if path in sources else hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()[:32]
+        data = source_shape(path) if path in sources else hashlib.sha256(path.read_bytes()).digest()
+        parts[path.relative_to(root).as_posix()] = data.hex()[:16]
+    return parts
 
 
 def _pytest_version() -> str:
@@ -142,11 +163,21 @@ def source_shape(path: Path) -> bytes:
     return hashlib.sha256("\n".join(parts).encode()).digest()
 
 
-def _python_files(path: Path) -> set[Path]:
+# Folders whose files are no input of the suite: caches, mutmut's copy of the project, environments.
+_NOT_INPUT = frozenset({"__pycache__", "mutants", "node_modules", "site-packages", "venv"})
+
+
+def python_files(path: Path) -> set[Path]:
+    """The .py files of a file or directory (none for a path that does not exist), without those under
+    hidden folders (.gate, .venv, .tox, .git), mutmut's mutants/ copy and environments."""
     if path.is_file():
         return {path}
     if path.is_dir():
-        return {p for p in path.rglob("*.py") if "__pycache__" not in p.parts}
+        return {
+            p
+            for p in path.rglob("*.py")
+            if not any(part in _NOT_INPUT or part.startswith(".") for part in p.relative_to(path).parts[:-1])
+        }
     return set()
 
 
@@ -252,14 +283,40 @@ def load_or_collect(
     """
     root = root.resolve()
     cache = cache_path or root / CACHE
-    key = fingerprint(root, test_paths, source_paths, extra_args)
+    parts = inputs(root, test_paths, source_paths, extra_args)
+    key = _fingerprint(parts)
     cached = _read(cache)
     if cached is not None and cached.fingerprint == key:
         return cached
     census = collect(root, test_paths, log_path=log_path, extra_args=extra_args)
-    census.fingerprint = key
+    reason = rebuild_reason(cached, parts)
+    # A suite that writes into its own test folders (generated modules, fixtures) would otherwise find
+    # its inputs changed on every run: the cache keys on the files as the run left them.
+    after = inputs(root, test_paths, source_paths, extra_args)
+    if after != parts:
+        reason += f"; the suite changed {_changed(parts, after)} while it ran (the cache keeps them as it left them)"
+        parts, key = after, _fingerprint(after)
+    census.fingerprint, census.inputs = key, parts
+    with log_path.open("a", encoding="utf-8") as log:
+        log.write(f"gate: census rebuilt: {reason}\n")
     write_text_atomic(cache, json.dumps(census.to_json(), indent=1) + "\n")
     return census
+
+
+def rebuild_reason(cached: Census | None, parts: dict[str, str]) -> str:
+    """Why the cached census could not serve: none yet, or the inputs that changed since it was made."""
+    if cached is None:
+        return "no cached census"
+    if not cached.inputs:
+        return "the cached census predates its input list"
+    return f"{_changed(cached.inputs, parts)} changed"
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> str:
+    """``N input(s): a, b, c`` (at most five named)."""
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    shown = ", ".join(changed[:5]) + (f" and {len(changed) - 5} more" if len(changed) > 5 else "")
+    return f"{len(changed)} input(s): {shown}"
 
 
 def _read(path: Path) -> Census | None:

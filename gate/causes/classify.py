@@ -6,10 +6,11 @@ Pure: reads the mutants (mutmut's tests per function) and the mock census, sets 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from gate.causes import labels
+from gate.causes import callbacks, labels
+from gate.causes.callbacks import Handoff
 from gate.causes.census import Census
 from gate.causes.labels import FunctionTally, plural
 from gate.model import Cause, Mutant, Replacement, Status
@@ -18,6 +19,8 @@ from gate.mutmut.names import module_of
 CLASSIFIED = frozenset({Status.SURVIVED, Status.NO_TESTS})
 # Targets whose replacement hides the MUTANT_UNDER_TEST variable mutmut selects the mutant with.
 ENVIRON_CLEARED = frozenset({"os.environ", "os.environ[MUTANT_UNDER_TEST]"})
+# Replacements that still run the real code (pytest-mock's spy wraps it): they hide nothing.
+RUNS_THE_CODE = frozenset({"mocker.spy"})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -62,8 +65,20 @@ class _Index:
         self.census = census
         self.by_name: dict[str, list[Replacement]] = {}
         for replacement in census.replacements:
+            if replacement.kind in RUNS_THE_CODE:
+                continue
             for name in _names(replacement):
                 self.by_name.setdefault(name, []).append(replacement)
+
+    def mocking(self, names: set[str]) -> list[str]:
+        """The sites of the replacements of any attribute called one of ``names``."""
+        return sorted(
+            {
+                r.site
+                for r in self.census.replacements
+                if r.target.rsplit(".", 1)[-1] in names and r.kind not in RUNS_THE_CODE
+            }
+        )
 
     def replacing(self, scope: Scope) -> list[Replacement]:
         found: dict[tuple[str, str, str, str], Replacement] = {}
@@ -73,11 +88,16 @@ class _Index:
         return sorted(found.values(), key=_replacement_order)
 
 
-def classify(mutants: Iterable[Mutant], census: Census) -> None:
+def classify(
+    mutants: Iterable[Mutant],
+    census: Census,
+    handoffs: Mapping[tuple[str, str], list[Handoff]] | None = None,
+) -> None:
     """Set ``cause``, ``mocks``, ``replaced_in`` and ``hint`` on every survived or no-tests mutant.
 
     ``Mutant.tests`` are the tests mutmut links to the function (they "run it"); the census says which tests
-    replace the function, its class or its module. Other mutants are left untouched.
+    replace the function, its class or its module; ``handoffs`` (gate.causes.callbacks, by file and
+    qualname) where the code passes an untested function as a callback. Other mutants are left untouched.
     """
     index = _Index(census)
     replacing_cache: dict[Scope, list[Replacement]] = {}
@@ -88,6 +108,9 @@ def classify(mutants: Iterable[Mutant], census: Census) -> None:
         if scope not in replacing_cache:
             replacing_cache[scope] = index.replacing(scope)
         _classify_one(mutant, scope, replacing_cache[scope], census)
+        uses = (handoffs or {}).get((mutant.file, scope.qualname))
+        if mutant.cause is Cause.UNTESTED and uses:
+            mutant.hint = callbacks.hint(scope.qualname, uses, index.mocking({u.callee for u in uses}))
 
 
 def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], census: Census) -> None:
@@ -133,6 +156,8 @@ def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], ce
     touching: list[Replacement] = []
     for test in running:
         for r in census.of(test):
+            if r.kind in RUNS_THE_CODE:
+                continue
             if r.target.rsplit(".", 1)[-1] in callees:
                 swallowing.append(r)
             elif scope.touched_by(r):

@@ -1,4 +1,5 @@
-"""Census plugin: records every replacement (monkeypatch, mock.patch, sys.modules entry) active while each test runs.
+"""Census plugin: records every replacement (monkeypatch, mock.patch, mocker, sys.modules entry, plain assignment
+of a project function) active while each test runs.
 
 Loaded only by the gate (``python -m pytest -p gate.causes.plugin --gate-census-out FILE``), never auto-loaded.
 """
@@ -13,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -328,6 +330,33 @@ _PATCH_KINDS = {
 }
 
 
+# pytest-mock's ``mocker`` builds unittest.mock patchers; its ``spy`` is a patch.object whose side effect calls
+# the real function, so the code still runs: the classifier does not count a spy as hiding it.
+SPY = "mocker.spy"
+
+
+def _mocker_kind(kind: str) -> str:
+    """``mocker.<kind>`` when pytest-mock's ``mocker`` builds the patcher being made, ``mocker.spy`` for its
+    spy, else ``kind``: read from the calling frames' module names (a few frames up; pytest-mock is not
+    imported)."""
+    frame = sys._getframe(2)
+    for _ in range(8):
+        if frame is None:
+            break
+        if str(frame.f_globals.get("__name__", "")).startswith("pytest_mock"):
+            return SPY if _spying(frame) else f"mocker.{kind}"
+        frame = frame.f_back
+    return kind
+
+
+def _spying(frame: Any) -> bool:
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("pytest_mock"):
+        if frame.f_code.co_name == "spy":
+            return True
+        frame = frame.f_back
+    return False
+
+
 class CensusUnsupported(ImportError):
     """This Python's unittest.mock or this pytest lacks what the census hooks into: the plugin refuses to
     load, so the run fails loudly instead of reporting survivors without their causes."""
@@ -370,7 +399,7 @@ def _wrap_mock() -> None:
         orig_init(self, *args, **kwargs)
         # Where the patcher was written: for decorators that is the decorator line, not the call site.
         self._gate_site = REC.site()
-        self._gate_kind = _PATCH_KINDS.get(sys._getframe(1).f_code, "patch")
+        self._gate_kind = _mocker_kind(_PATCH_KINDS.get(sys._getframe(1).f_code, "patch"))
 
     def copy(self: Any) -> Any:
         patcher = orig_copy(self)
@@ -398,6 +427,7 @@ def _wrap_mock() -> None:
     def dict_init(self: Any, in_dict: Any, *args: Any, **kwargs: Any) -> None:
         orig_dict_init(self, in_dict, *args, **kwargs)
         self._gate_site = REC.site()
+        self._gate_kind = _mocker_kind("patch.dict")
         self._gate_name = in_dict if isinstance(in_dict, str) else None
 
     def patch_dict(self: Any) -> None:
@@ -413,12 +443,13 @@ def _wrap_mock() -> None:
             else getattr(self, "_gate_name", None) or dict_name(mapping)
         )
         tokens = self.__dict__.setdefault("_gate_tokens", [])
+        kind = getattr(self, "_gate_kind", "patch.dict")
         if self.clear:
-            tokens.append(REC.add(name, "patch.dict(clear=True)", site))
+            tokens.append(REC.add(name, f"{kind}(clear=True)", site))
         for key in self.values:
-            tokens.append(REC.add(item_target(mapping, key, name), "patch.dict", site))
+            tokens.append(REC.add(item_target(mapping, key, name), kind, site))
         if not self.clear and not self.values:
-            tokens.append(REC.add(name, "patch.dict", site))
+            tokens.append(REC.add(name, kind, site))
 
     def unpatch_dict(self: Any) -> None:
         for token in self.__dict__.pop("_gate_tokens", []):
@@ -538,11 +569,7 @@ def _span(func: object) -> Span | None:
 def _item_spans(item: pytest.Item, phase: str) -> Iterator[Span]:
     """Where a store made in this phase may be written, most precise first: the test function (call)
     or its fixtures (setup, teardown); then the whole test file and its conftests."""
-    funcs = [getattr(item, "obj", None)] if phase == "call" else _fixture_functions(item)
-    for func in funcs:
-        span = _span(func)
-        if span is not None:
-            yield span
+    yield from _own_spans(item, phase)
     yield Path(item.path), 0, float("inf")
     for parent in Path(item.path).parents:
         conftest = parent / "conftest.py"
@@ -550,6 +577,15 @@ def _item_spans(item: pytest.Item, phase: str) -> Iterator[Span]:
             yield conftest, 0, float("inf")
         if parent == REC.root:
             break
+
+
+def _own_spans(item: pytest.Item, phase: str) -> Iterator[Span]:
+    """The code a phase runs that the test file itself wrote: the test function (call), its fixtures (setup)."""
+    funcs = [getattr(item, "obj", None)] if phase == "call" else _fixture_functions(item)
+    for func in funcs:
+        span = _span(func)
+        if span is not None:
+            yield span
 
 
 def _fixture_functions(item: pytest.Item) -> list[object]:
@@ -570,6 +606,290 @@ def _collected_spans() -> Iterator[Span]:
             name = Path(filename).name
             if name == "conftest.py" or name.startswith("test"):
                 yield Path(filename), 0, float("inf")
+
+
+# -- plain assignments ------------------------------------------------------------------
+# ``obj.method = fake``, ``Class.method = fake``, ``module.func = fake`` and ``setattr(obj, "name", fake)``
+# go through no function the census can wrap, and an instance's attributes cannot be snapshotted. The test
+# code is read instead (once per file): every such store whose attribute names a function of the project,
+# written in the running test, in one of its fixtures, or in a helper they call (by name, transitively), is
+# recorded for that test. A store in a ``finally:`` block puts the original back: it hides nothing.
+@dataclass(frozen=True)
+class Store:
+    """One store of an attribute in test code."""
+
+    line: int
+    attr: str
+    owner: ast.expr  # what the attribute is set on
+    kind: str  # "assignment" or "setattr"
+
+
+@dataclass
+class TestFile:
+    """What the census reads from one test file: its stores, its functions and the names they call."""
+
+    stores: list[Store]
+    defs: dict[str, list[tuple[int, int]]]  # function name -> (first, last) lines
+    calls: list[tuple[int, str]]  # (line, called name)
+
+
+def _restoring_lines(tree: ast.AST) -> set[int]:
+    """Lines that put an original back: in a ``finally:`` block, or storing a name that was read from the
+    same attribute (``saved = Mailer.send`` ... ``Mailer.send = saved``)."""
+    lines: set[int] = set()
+    saved: dict[str, set[str]] = {}  # name -> attributes it was read from
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try):
+            for stmt in node.finalbody:
+                lines.update(range(stmt.lineno, (stmt.end_lineno or stmt.lineno) + 1))
+        elif (
+            isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        ):
+            read = _read_attribute(node.value)
+            if read:
+                saved.setdefault(node.targets[0].id, set()).add(read)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Name):
+            attrs = saved.get(node.value.id, set())
+            if any(isinstance(t, ast.Attribute) and t.attr in attrs for t in node.targets):
+                lines.add(node.lineno)
+    return lines
+
+
+def _read_attribute(value: ast.expr) -> str:
+    """The attribute an expression reads: ``X.a``, ``X.__dict__["a"]``, ``getattr(X, "a")``; "" otherwise."""
+    if isinstance(value, ast.Attribute):
+        return value.attr
+    if isinstance(value, ast.Subscript) and isinstance(value.slice, ast.Constant):
+        return str(value.slice.value)
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Name)
+        and value.func.id == "getattr"
+        and len(value.args) >= 2
+        and isinstance(value.args[1], ast.Constant)
+    ):
+        return str(value.args[1].value)
+    return ""
+
+
+def read_test_file(path: Path) -> TestFile:
+    """The stores, function definitions and calls of one file (nothing for a file that does not parse)."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, ValueError):
+        return TestFile([], {}, [])
+    restoring = _restoring_lines(tree)
+    found = TestFile([], {}, [])
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found.defs.setdefault(node.name, []).append((node.lineno, node.end_lineno or node.lineno))
+        elif isinstance(node, ast.Assign) and node.lineno not in restoring and _may_be_callable(node.value):
+            for target in node.targets:
+                if isinstance(target, ast.Attribute):
+                    found.stores.append(Store(node.lineno, target.attr, target.value, "assignment"))
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = (
+                func.id
+                if isinstance(func, ast.Name)
+                else func.attr
+                if isinstance(func, ast.Attribute)
+                else ""
+            )
+            if name:
+                found.calls.append((node.lineno, name))
+            if (
+                name == "setattr"
+                and isinstance(func, ast.Name)
+                and len(node.args) == 3
+                and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)
+                and node.lineno not in restoring
+            ):
+                found.stores.append(Store(node.lineno, node.args[1].value, node.args[0], "setattr"))
+    return found
+
+
+def _may_be_callable(value: ast.expr) -> bool:
+    """A stored value that can be a function or a fake (not a literal, a container or arithmetic)."""
+    return isinstance(value, (ast.Name, ast.Attribute, ast.Lambda, ast.Call, ast.Subscript))
+
+
+class AssignmentWatch:
+    """Records the plain assignments of project functions made by the code each test runs."""
+
+    def __init__(self) -> None:
+        self.files: dict[Path, TestFile] = {}
+        # Function name -> the project's classes and modules defining it; -> where it is defined in test files.
+        self._owners: dict[str, list[str]] | None = None
+        self._defs: dict[str, list[tuple[Path, int, int]]] | None = None
+        self.watched: list[tuple[Any, str, str, object]] = []  # owner, attribute, target, original value
+        self.leaks: dict[str, int | None] = {}  # target -> token, while it differs from the original
+
+    def file(self, path: Path) -> TestFile:
+        if path not in self.files:
+            self.files[path] = read_test_file(path)
+            self._defs = None
+        return self.files[path]
+
+    def owners(self) -> dict[str, list[str]]:
+        """Per function name, the project's modules and classes that define it (read once, at collection)."""
+        if self._owners is None:
+            owners: dict[str, list[str]] = {}
+            for module_name, module in list(sys.modules.items()):
+                filename = getattr(module, "__file__", None)
+                if not filename or not REC._is_user(filename) or _is_test_file(Path(filename)):
+                    continue
+                for attr, value in list(vars(module).items()):
+                    if inspect.isfunction(value) and value.__module__ == module_name:
+                        owners.setdefault(attr, []).append(module_name)
+                    elif isinstance(value, type) and value.__module__ == module_name:
+                        _class_owners(value, owners)
+            self._owners = {attr: sorted(set(names)) for attr, names in owners.items()}
+        return self._owners
+
+    def baseline(self) -> None:
+        """What each project module and class holds, at collection, under a name that test code stores to."""
+        stored = {store.attr for info in self.files.values() for store in info.stores}
+        for attr in sorted(stored & self.owners().keys()):
+            for name in self.owners()[attr]:
+                owner = sys.modules.get(name) or _resolved(name)
+                if owner is not None and attr in vars(owner):
+                    self.watched.append((owner, attr, f"{name}.{attr}", vars(owner)[attr]))
+
+    def check_leaks(self, spans: Callable[[], Iterator[Span]], fallback: str) -> None:
+        """A module or class attribute still replaced when a phase ends, by nothing monkeypatch or mock made:
+        a plain assignment not undone. It applies to every test that runs until it is put back."""
+        for owner, attr, target, original in self.watched:
+            replaced = vars(owner).get(attr) is not original
+            if replaced and target not in self.leaks:
+                if any(r["target"] == target for r in REC.active.values()):
+                    continue  # a monkeypatch or mock.patch in place: recorded already
+                self.leaks[target] = REC.add(target, "assignment", self._site(attr, spans()) or fallback)
+            elif not replaced and target in self.leaks:
+                REC.remove(self.leaks.pop(target))
+
+    def _site(self, attr: str, spans: Iterator[Span]) -> str:
+        for path, first, last in spans:
+            for store in self.file(path).stores:
+                if store.attr == attr and first <= store.line <= last:
+                    return f"{REC.relative(str(path))}:{store.line}"
+        return ""
+
+    def record(self, spans: list[Span]) -> None:
+        """Record for the running test every store in ``spans`` and in the helpers they call."""
+        owners = self.owners()
+        if not owners:
+            return
+        seen: set[tuple[Path, int, int]] = set()
+        todo = [(path, first, int(min(last, 10**9))) for path, first, last in spans]
+        while todo:
+            path, first, last = todo.pop()
+            if (path, first, last) in seen:
+                continue
+            seen.add((path, first, last))
+            info = self.file(path)
+            for store in info.stores:
+                if first <= store.line <= last and store.attr in owners:
+                    for target in self._targets(path, store, owners[store.attr]):
+                        REC.note(target, store.kind, f"{REC.relative(str(path))}:{store.line}")
+            for line, name in info.calls:
+                if first <= line <= last:
+                    todo.extend(self._helpers(name))
+
+    def _helpers(self, name: str) -> list[tuple[Path, int, int]]:
+        if self._defs is None:
+            index: dict[str, list[tuple[Path, int, int]]] = {}
+            for path, info in self.files.items():
+                for def_name, spans in info.defs.items():
+                    index.setdefault(def_name, []).extend((path, first, last) for first, last in spans)
+            self._defs = index
+        return self._defs.get(name, [])
+
+    @staticmethod
+    def _targets(path: Path, store: Store, defining: list[str]) -> list[str]:
+        """What a store replaces: the module or class its owner names in the test module, else (an instance,
+        a local) every project class that defines the attribute."""
+        owner = _global_value(path, store.owner)
+        if isinstance(owner, (ModuleType, type)):
+            name = owner_name(owner)
+            return [f"{name}.{store.attr}"] if name in defining or isinstance(owner, type) else []
+        return [f"{name}.{store.attr}" for name in defining if not _is_module_name(name)]
+
+
+def _class_owners(cls: type, owners: dict[str, list[str]]) -> None:
+    for attr, value in list(vars(cls).items()):
+        if isinstance(value, (staticmethod, classmethod, property)) or inspect.isfunction(value):
+            owners.setdefault(attr, []).append(f"{cls.__module__}.{cls.__qualname__}")
+        elif isinstance(value, type) and value.__module__ == cls.__module__:
+            _class_owners(value, owners)
+
+
+def _resolved(name: str) -> object:
+    """The class a dotted name names (``pkg.mod.Outer.Inner``), or None."""
+    found = resolve_dotted(name)
+    return getattr(found[0], found[1], None) if found is not None else None
+
+
+def _is_module_name(name: str) -> bool:
+    return isinstance(sys.modules.get(name), ModuleType)
+
+
+def _is_test_file(path: Path) -> bool:
+    """A conftest, a test module, or any module under a ``tests``/``test`` directory (the suite's helpers)."""
+    folders = Path(REC.relative(str(path))).parts[:-1]
+    return (
+        path.name == "conftest.py" or path.name.startswith("test") or bool({"tests", "test"} & set(folders))
+    )
+
+
+def _global_value(path: Path, expr: ast.expr) -> object:
+    """The value of ``name`` or ``name.attr...`` among the globals of the test module at ``path``; None
+    when it is anything else (a local, a call) or not found. Only plain lookups: nothing is called."""
+    chain: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        chain.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return None
+    module = _module_at(path)
+    value = getattr(module, expr.id, None) if module is not None else None
+    for attr in reversed(chain):
+        if not isinstance(value, (ModuleType, type)):
+            return None
+        value = inspect.getattr_static(value, attr, None)
+    return value
+
+
+_MODULES_AT: dict[Path, ModuleType | None] = {}
+
+
+def _module_at(path: Path) -> ModuleType | None:
+    if path not in _MODULES_AT:
+        _MODULES_AT[path] = next(
+            (
+                module
+                for module in list(sys.modules.values())
+                if isinstance(getattr(module, "__file__", None), str) and Path(module.__file__) == path
+            ),
+            None,
+        )
+    return _MODULES_AT[path]
+
+
+ASSIGNMENTS = AssignmentWatch()
+
+
+def _scan_test_files() -> None:
+    """Read every test file and conftest imported by collection (their helpers are found by name there)."""
+    for module in list(sys.modules.values()):
+        filename = getattr(module, "__file__", None)
+        if isinstance(filename, str) and REC._is_user(filename) and _is_test_file(Path(filename)):
+            ASSIGNMENTS.file(Path(filename))
+    # Read now, before any fixture patches a method: a patched one would not look like a function.
+    ASSIGNMENTS.owners()
+    ASSIGNMENTS.baseline()
 
 
 # -- hooks ------------------------------------------------------------------------------
@@ -593,6 +913,7 @@ def pytest_collection(session: pytest.Session) -> Iterator[None]:
     result = yield
     # Fakes put into sys.modules at import time stay for the whole session.
     WATCH.check(_collected_spans, "")
+    _scan_test_files()
     return result
 
 
@@ -620,6 +941,9 @@ def _phase(item: pytest.Item, phase: str) -> Iterator[None]:
         return (yield)
     finally:
         WATCH.check(lambda: _item_spans(item, phase), fallback)
+        if phase != "teardown":
+            ASSIGNMENTS.record(list(_own_spans(item, phase)))
+        ASSIGNMENTS.check_leaks(lambda: _item_spans(item, phase), fallback)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

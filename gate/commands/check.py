@@ -49,5 +49,6 @@ def check_command(
         no_progress=no_progress,
         quiet=quiet,
         no_causes=no_causes,
+        partial_to=(fmt, output, as_json),
     )
     conclude(config, execution, fmt=fmt, output=output, as_json=as_json, quiet=quiet)

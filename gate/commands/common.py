@@ -16,7 +16,7 @@ import click
 from gate import pipeline, policy
 from gate.atomic import write_text_atomic
 from gate.config import GateConfig, load_config
-from gate.exit_code import ExitCode, GateError
+from gate.exit_code import ExitCode, GateError, Interrupted
 from gate.model import RunResult, Verdict
 from gate.mutmut.selection import Selection
 from gate.progress import ProgressReporter
@@ -152,6 +152,17 @@ def emit(
         click.echo(text, nl=False)
 
 
+def write_partial(interrupted: Interrupted, *, fmt: str, output: Path | None, as_json: bool) -> None:
+    """An interrupted run's report, marked partial and not judged, to --output (stdout is left to the
+    terminal the user just interrupted)."""
+    result = interrupted.partial
+    if output is None or not isinstance(result, RunResult):
+        return
+    text = pipeline.render(result, "json" if as_json else fmt, verdict=None, root=Path.cwd())
+    write_text_atomic(output, text)
+    click.echo(f"gate: partial report written to {output}", err=True)
+
+
 def execute(
     config: GateConfig,
     chosen: Selection,
@@ -161,18 +172,26 @@ def execute(
     no_progress: bool,
     quiet: bool,
     no_causes: bool = False,
+    partial_to: tuple[str, Path | None, bool] = ("text", None, False),
 ) -> pipeline.Execution:
-    """Test the chosen mutants, showing progress unless --quiet or --no-progress; refused without a floor."""
+    """Test the chosen mutants, showing progress unless --quiet or --no-progress; refused without a floor.
+    Interrupted, the run's partial report goes where ``partial_to`` (format, --output, --json) says before
+    the interrupt goes on."""
     policy.require_floor(fail_under if fail_under is not None else config.fail_under, config.target_floors)
-    with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
-        return pipeline.execute(
-            config,
-            chosen,
-            fail_under=fail_under,
-            max_children=max_children,
-            on_progress=progress.update,
-            causes=not no_causes,
-        )
+    try:
+        with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
+            return pipeline.execute(
+                config,
+                chosen,
+                fail_under=fail_under,
+                max_children=max_children,
+                on_progress=progress.update,
+                causes=not no_causes,
+            )
+    except Interrupted as interrupted:
+        fmt, output, as_json = partial_to
+        write_partial(interrupted, fmt=fmt, output=output, as_json=as_json)
+        raise
 
 
 def conclude(

@@ -73,6 +73,7 @@ def run_command(
         no_progress=no_progress,
         quiet=quiet,
         no_causes=no_causes,
+        partial_to=(fmt, output, as_json),
     )
     result = execution.result
     if shard_plan is not None:

@@ -23,7 +23,7 @@ from typing import IO
 from gate import lifeline
 from gate.atomic import StateError
 from gate.config import GateConfig
-from gate.exit_code import RunError, Terminated
+from gate.exit_code import TERMINATED, Interrupted, RunError
 from gate.lock import held_fds
 from gate.model import Status
 from gate.mutmut.entry import UNSUPPORTED
@@ -183,7 +183,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         return
 
     def handler(_signum: int, _frame: object) -> None:
-        raise Terminated
+        raise Interrupted(TERMINATED)
 
     previous = signal.signal(signal.SIGTERM, handler)
     try:

@@ -13,7 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from gate import __version__
-from gate.model import CAUSES_NOT_COMPUTED, UNDETECTED, Counts, Mutant, RunRecord, RunResult, Status
+from gate.model import CAUSES_NOT_COMPUTED, PARTIAL, UNDETECTED, Counts, Mutant, RunRecord, RunResult, Status
 from gate.report.chart import trend_svg
 
 # Shown in the source view: what the tests let through, and what a person decided about.
@@ -77,6 +77,7 @@ def context(
     return {
         "title": title,
         "causes_not_computed": CAUSES_NOT_COMPUTED[:1].upper() + CAUSES_NOT_COMPUTED[1:],
+        "partial": PARTIAL[:1].upper() + PARTIAL[1:],
         "version": __version__,
         "result": result,
         "summary": result.counts(),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import jinja2
 
 from gate.causes.labels import RANK, hint_for, label, plural
-from gate.model import CAUSES_NOT_COMPUTED, Cause, Counts, Mutant, RunResult, Status, Verdict
+from gate.model import CAUSES_NOT_COMPUTED, PARTIAL, Cause, Counts, Mutant, RunResult, Status, Verdict
 
 MARKER = "<!-- gate-mutation-report -->"
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body, in characters
@@ -289,9 +289,14 @@ def render_markdown(
             targets=targets, floor=result.fail_under, commit=result.commit or "", **context
         )
         section_title = "#### Survivors by file\n\n"
-    if not result.causes_computed:
+    notes = [
+        note
+        for note, shown in ((CAUSES_NOT_COMPUTED, not result.causes_computed), (PARTIAL, result.partial))
+        if shown
+    ]
+    for note in notes:
         title_end = header.index("\n", header.index("###"))
-        header = f"{header[:title_end]}\n\n> **{CAUSES_NOT_COMPUTED[:1].upper()}{CAUSES_NOT_COMPUTED[1:]}.**{header[title_end:]}"
+        header = f"{header[:title_end]}\n\n> **{note[:1].upper()}{note[1:]}.**{header[title_end:]}"
     header = header.rstrip("\n") + "\n\n"
     files = _line_groups(survivors)
     if not files:

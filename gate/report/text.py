@@ -16,6 +16,7 @@ from rich.text import Text
 from gate.causes.labels import SECTION_ORDER, SECTIONS, tally, words
 from gate.model import (
     CAUSES_NOT_COMPUTED,
+    PARTIAL,
     UNDETECTED,
     Counts,
     Mutant,
@@ -70,9 +71,16 @@ def _console(color: bool, width: int) -> Console:
     return console
 
 
-def _full(console: Console, result: RunResult, verdict: Verdict | None) -> None:
+def _notices(console: Console, result: RunResult) -> None:
+    """What the reader must know before any figure: the run was cut short, or its causes are missing."""
+    if result.partial:
+        console.print(Text(f"gate: {PARTIAL}", style="bold yellow"))
     if not result.causes_computed:
         console.print(Text(f"gate: {CAUSES_NOT_COMPUTED}", style="bold yellow"))
+
+
+def _full(console: Console, result: RunResult, verdict: Verdict | None) -> None:
+    _notices(console, result)
     _header(console, result)
     _survivors(console, result)
     _others(console, result)
@@ -87,8 +95,7 @@ def _full(console: Console, result: RunResult, verdict: Verdict | None) -> None:
 
 def _digest(console: Console, result: RunResult, verdict: Verdict | None) -> None:
     """Summary first, then the functions with the most survivors, each list capped."""
-    if not result.causes_computed:
-        console.print(Text(f"gate: {CAUSES_NOT_COMPUTED}", style="bold yellow"))
+    _notices(console, result)
     _header(console, result)
     if result.shard is not None:
         _shard_summary(console, result)

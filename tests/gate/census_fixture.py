@@ -24,6 +24,10 @@ def compute(x):
     return helper(x) + 1
 
 
+def legacy():
+    return 0
+
+
 async def fetch(x):
     return x
 
@@ -34,6 +38,9 @@ class Downloader:
 
     def _open(self, url):
         return url.upper()
+
+    def _create_session(self):
+        return object()
 
     @staticmethod
     def norm(url):
@@ -81,6 +88,174 @@ from pkg import core
 
 def test_uses_autouse():
     assert core.Downloader().download_file("u") == "auto"
+""",
+    "tests/helpers.py": """\
+from pkg.core import Downloader
+
+
+def _noop_create_session():
+    return None
+
+
+def make_downloader():
+    downloader = Downloader()
+    downloader._create_session = _noop_create_session  # S:assign_helper
+    return downloader
+""",
+    "tests/test_assign.py": """\
+import pytest
+
+from pkg import core
+from pkg.core import Downloader
+from tests.helpers import make_downloader
+
+
+def test_assign_module():
+    saved = core.helper
+    core.helper = lambda x: 0  # S:assign_module
+    try:
+        assert core.compute(1) == 1
+    finally:
+        core.helper = saved
+
+
+def test_assign_class():
+    saved = Downloader.__dict__["_open"]
+    Downloader._open = lambda self, url: "c"  # S:assign_class
+    try:
+        assert Downloader().download_file("u") == "c"
+    finally:
+        Downloader._open = saved
+
+
+def test_assign_instance():
+    downloader = Downloader()
+    downloader._open = lambda url: "i"  # S:assign_instance
+    assert downloader.download_file("u") == "i"
+
+
+def test_setattr_builtin():
+    downloader = Downloader()
+    setattr(downloader, "_create_session", lambda: None)  # S:setattr_builtin
+    assert downloader._create_session() is None
+
+
+def test_assign_in_helper():
+    assert make_downloader()._create_session() is None
+
+
+@pytest.fixture
+def fake_downloader():
+    downloader = Downloader()
+    downloader.download_file = lambda url: "f"  # S:assign_fixture
+    return downloader
+
+
+def test_assign_in_fixture(fake_downloader):
+    assert fake_downloader.download_file("u") == "f"
+
+
+def test_assign_data_is_not_a_fake():
+    downloader = Downloader()
+    downloader.url = "u"
+    downloader.download_file_count = 3
+    assert downloader.download_file("u") == "U"
+
+
+@pytest.fixture
+def quiet_open():
+    saved = Downloader._open
+    Downloader._open = lambda self, url: "q"  # S:assign_yield
+    yield
+    Downloader._open = saved
+
+
+def test_assign_restored_after_yield(quiet_open):
+    assert Downloader().download_file("u") == "q"
+""",
+    "tests/test_mock_forms.py": """\
+from unittest import mock
+from unittest.mock import patch
+
+from pkg import core
+from pkg.core import Downloader
+
+
+@patch.object(Downloader, "_open", return_value="d")  # S:object_decorator
+def test_patch_object_decorator(fake):
+    assert Downloader().download_file("u") == "d"
+
+
+def test_patch_object_start_stop():
+    patcher = patch.object(core, "helper", return_value=0)  # S:object_start
+    patcher.start()
+    try:
+        assert core.compute(1) == 1
+    finally:
+        patcher.stop()
+
+
+@patch.dict(core.SETTINGS, {"retries": 1})  # S:dict_decorator
+def test_patch_dict_decorator():
+    assert core.SETTINGS["retries"] == 1
+
+
+def test_patch_dict_start_stop():
+    patcher = patch.dict(core.SETTINGS, {"retries": 2})  # S:dict_start
+    patcher.start()
+    patcher.stop()
+
+
+@patch.multiple(core, helper=mock.DEFAULT)  # S:multiple_decorator
+def test_patch_multiple_decorator(**fakes):
+    core.compute(1)
+
+
+def test_patch_multiple_start_stop():
+    patcher = patch.multiple(Downloader, _open=mock.DEFAULT)  # S:multiple_start
+    patcher.start()
+    patcher.stop()
+
+
+def test_monkeypatch_delitem_and_context(monkeypatch):
+    monkeypatch.delitem(core.SETTINGS, "retries")  # S:delitem
+    with monkeypatch.context() as inner:
+        inner.setattr(core, "helper", lambda x: 0)  # S:context
+        assert core.compute(1) == 1
+""",
+    "tests/test_mocker.py": """\
+from unittest import mock
+
+from pkg import core, extra
+from pkg.core import Downloader
+
+# Applied when pytest imports this module (collection) and never undone: every test runs with it.
+mock.patch.object(extra, "value", return_value=2).start()  # S:import_patch
+
+
+def test_mocker_patch(mocker):
+    mocker.patch("pkg.core.helper", return_value=0)  # S:mocker_patch
+    assert core.compute(1) == 1
+
+
+def test_mocker_patch_object(mocker):
+    mocker.patch.object(Downloader, "_open", return_value="m")  # S:mocker_patch_object
+    assert Downloader().download_file("u") == "m"
+
+
+def test_mocker_patch_dict(mocker):
+    mocker.patch.dict(core.SETTINGS, {"retries": 9})  # S:mocker_patch_dict
+    assert core.SETTINGS["retries"] == 9
+
+
+def test_mocker_patch_multiple(mocker):
+    mocker.patch.multiple("pkg.core", helper=mocker.DEFAULT, compute=mocker.DEFAULT)  # S:mocker_patch_multiple
+
+
+def test_mocker_spy(mocker):
+    spy = mocker.spy(core, "helper")  # S:mocker_spy
+    assert core.compute(2) == 5
+    spy.assert_called_once_with(2)
 """,
     "tests/test_import_time.py": """\
 import sys
@@ -288,5 +463,14 @@ from pkg import core
 def test_nothing_left():
     # Runs after every other module: no function-scoped replacement leaks into it.
     assert core.helper(2) == 4
+
+
+def test_leaks():
+    core.legacy = lambda: 1  # S:leak
+
+
+def test_after_the_leak():
+    # Never put back: the plain assignment applies to this test too.
+    assert core.legacy() == 1
 """,
 }

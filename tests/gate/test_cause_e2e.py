@@ -317,6 +317,9 @@ def test_text_report_leads_with_the_mock_hidden_survivors(
     text = run[1]
     order = [
         text.index("Hidden by mocks: tests replace this code instead of running it"),
+        text.index(
+            "Partly mocked: tests run this code and still pass when it changes; other tests replace it"
+        ),
         text.index("Weak assertions: tests run this code and still pass when it changes"),
         text.index("Unreliable verdicts:"),
         text.index("Untested: no test runs or replaces this code"),

@@ -90,20 +90,21 @@ def classified_run() -> RunResult:
     return RunResult(mutants=mutants, target_floors={"download": 90})
 
 
-def test_text_report_leads_with_mock_hidden_survivors_then_weak_then_untested() -> None:
+def test_text_report_has_one_heading_per_cause_hidden_first_then_partly_weak_untested() -> None:
     text = render(classified_run(), "text")
     lines = text.splitlines()
     assert (
         lines[2] == "Surviving mutants (4): 1 hidden-by-mock, 1 partly-mocked, 1 weak-assertion, 1 untested"
     )
     sections = [line for line in lines if line and not line.startswith(" ") and "(" in line and ":" in line]
-    assert sections[2:5] == [
-        "Hidden by mocks: tests replace this code instead of running it (2)",
+    assert sections[2:6] == [
+        "Hidden by mocks: tests replace this code instead of running it (1)",
+        "Partly mocked: tests run this code and still pass when it changes; other tests replace it (1)",
         "Weak assertions: tests run this code and still pass when it changes (1)",
         "Untested: no test runs or replaces this code (1)",
     ]
     hidden = lines.index(sections[2])
-    assert lines[hidden + 1 : hidden + 18] == [
+    assert lines[hidden + 1 : hidden + 10] == [
         "  py/services/downloader.py",
         "    `helper`: 1 mutant, 1 survives; run by 0 tests, replaced in 1",
         "      py/services/downloader.py:20  no-tests, hidden-by-mock  id id0003",
@@ -113,6 +114,10 @@ def test_text_report_leads_with_mock_hidden_survivors_then_weak_then_untested() 
         "        replaced in: tests/services/test_dl.py::test_a",
         "        replaced at: tests/services/conftest.py:5 patch py.services.downloader.helper",
         "        hint: `helper` is replaced in 1 test and run by none: test it directly",
+    ]
+    partly = lines.index(sections[3])
+    assert lines[partly + 1 : partly + 10] == [
+        "  py/services/downloader.py",
         "    `Downloader._execute`: 2 mutants, 1 survives; run by 1 test, replaced in 2",
         "      py/services/downloader.py:88  survived, partly-mocked  id id0002",
         "        - retries = 3",
@@ -175,3 +180,23 @@ def test_json_report_carries_the_evidence() -> None:
         "untested": 1,
         "weak-assertion": 1,
     }
+
+
+def test_a_partial_report_says_so_first_and_gives_no_verdict() -> None:
+    run = classified_run()
+    run.partial = True
+    lines = render(run, "text").splitlines()
+    assert lines[0] == (
+        "gate: partial report: the run was interrupted; mutants without a verdict are listed as not checked"
+    )
+    assert not [line for line in lines if line.startswith(("gate: passed", "gate: FAILED", "overall"))]
+
+
+def test_markdown_and_html_reports_of_a_partial_run_say_so_under_their_title() -> None:
+    run = classified_run()
+    run.partial = True
+    note = "Partial report: the run was interrupted; mutants without a verdict are listed as not checked"
+    assert f"> **{note}.**" in render(run, "markdown")
+    assert f'<p class="warning" id="partial"><b>{note}</b></p>' in render(run, "html")
+    run.partial = False
+    assert note not in render(run, "markdown") and note not in render(run, "html")

@@ -55,14 +55,70 @@ def records(census: Census, test: str) -> set[tuple[str, str, str, str]]:
 
 # Made at import time of a test module: stays in sys.modules for the whole session.
 IMPORT_TIME = ("pkg.optional", "sys.modules", site("import_time"), "")
+# A patcher started at import time of a test module and never stopped: every test runs with it.
+IMPORT_PATCH = ("pkg.extra.value", "patch.object", site("import_patch"), "")
 S = "tests/test_styles.py::"
+A = "tests/test_assign.py::"
+F = "tests/test_mock_forms.py::"
+M = "tests/test_mocker.py::"
 
 EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
     "tests/auto/test_auto.py::test_uses_autouse": {
         ("pkg.core.Downloader._open", "patch.object", site("autouse"), ""),
         ("pkg.core.compute", "patch", site("started"), ""),
     },
+    # Plain assignments of project functions, on a module, a class or an instance, in the test, a fixture
+    # or a helper it calls; the store in `finally:` that puts the original back is not one.
+    A + "test_assign_module": {("pkg.core.helper", "assignment", site("assign_module"), "")},
+    A + "test_assign_class": {("pkg.core.Downloader._open", "assignment", site("assign_class"), "")},
+    A + "test_assign_instance": {("pkg.core.Downloader._open", "assignment", site("assign_instance"), "")},
+    A + "test_setattr_builtin": {
+        ("pkg.core.Downloader._create_session", "setattr", site("setattr_builtin"), "")
+    },
+    A + "test_assign_in_helper": {
+        ("pkg.core.Downloader._create_session", "assignment", site("assign_helper"), "")
+    },
+    A + "test_assign_in_fixture": {
+        ("pkg.core.Downloader.download_file", "assignment", site("assign_fixture"), "")
+    },
+    A + "test_assign_data_is_not_a_fake": set(),
+    # The store after `yield` puts back what the fixture saved: not a replacement.
+    A + "test_assign_restored_after_yield": {
+        ("pkg.core.Downloader._open", "assignment", site("assign_yield"), "")
+    },
     "tests/test_import_time.py::test_after_import": set(),
+    F + "test_patch_object_decorator": {
+        ("pkg.core.Downloader._open", "patch.object", site("object_decorator"), "")
+    },
+    F + "test_patch_object_start_stop": {("pkg.core.helper", "patch.object", site("object_start"), "")},
+    F + "test_patch_dict_decorator": {
+        ("pkg.core.SETTINGS[retries]", "patch.dict", site("dict_decorator"), "")
+    },
+    F + "test_patch_dict_start_stop": {("pkg.core.SETTINGS[retries]", "patch.dict", site("dict_start"), "")},
+    F + "test_patch_multiple_decorator": {
+        ("pkg.core.helper", "patch.multiple", site("multiple_decorator"), "")
+    },
+    F + "test_patch_multiple_start_stop": {
+        ("pkg.core.Downloader._open", "patch.multiple", site("multiple_start"), "")
+    },
+    F + "test_monkeypatch_delitem_and_context": {
+        ("pkg.core.SETTINGS[retries]", "monkeypatch.delitem", site("delitem"), ""),
+        ("pkg.core.helper", "monkeypatch.setattr", site("context"), ""),
+    },
+    # pytest-mock: its patches are told apart from unittest.mock's; a spy is recorded as one (it runs the
+    # real code, so the classifier does not count it as hiding anything).
+    M + "test_mocker_patch": {("pkg.core.helper", "mocker.patch", site("mocker_patch"), "")},
+    M + "test_mocker_patch_object": {
+        ("pkg.core.Downloader._open", "mocker.patch.object", site("mocker_patch_object"), "")
+    },
+    M + "test_mocker_patch_dict": {
+        ("pkg.core.SETTINGS[retries]", "mocker.patch.dict", site("mocker_patch_dict"), "")
+    },
+    M + "test_mocker_patch_multiple": {
+        ("pkg.core.helper", "mocker.patch.multiple", site("mocker_patch_multiple"), ""),
+        ("pkg.core.compute", "mocker.patch.multiple", site("mocker_patch_multiple"), ""),
+    },
+    M + "test_mocker_spy": {("pkg.core.helper", "mocker.spy", site("mocker_spy"), "")},
     "tests/test_module_scope.py::test_a": {
         ("pkg.core.Downloader.norm", "patch.object", site("module_fixture"), "")
     },
@@ -120,6 +176,8 @@ EXPECTED: dict[str, set[tuple[str, str, str, str]]] = {
     S + "TestUnittestStyle::test_it": {("pkg.core.helper", "patch", site("unittest_setup"), "")},
     S + "test_fails": set(),
     "tests/test_zz_after.py::test_nothing_left": set(),
+    "tests/test_zz_after.py::test_leaks": {("pkg.core.legacy", "assignment", site("leak"), "")},
+    "tests/test_zz_after.py::test_after_the_leak": {("pkg.core.legacy", "assignment", site("leak"), "")},
 }
 
 
@@ -129,7 +187,7 @@ def test_census_lists_every_test_with_node_ids_as_mutmut_spells_them(census: Cen
 
 @pytest.mark.parametrize("test", list(EXPECTED))
 def test_census_records_exactly_the_replacements_active_in_each_test(census: Census, test: str) -> None:
-    assert records(census, test) == EXPECTED[test] | {IMPORT_TIME}
+    assert records(census, test) == EXPECTED[test] | {IMPORT_TIME, IMPORT_PATCH}
     assert all(r.test == test for r in census.of(test))
 
 
@@ -177,8 +235,11 @@ def test_load_or_collect_runs_once_and_reuses_the_cache_until_a_file_changes(tmp
         census = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
         return census, log.exists()
 
+    def reason() -> str:
+        return log.read_text().splitlines()[-1]
+
     first, ran = census_again()
-    assert ran
+    assert ran and reason() == "gate: census rebuilt: no cached census"
     assert [(r.test, r.target, r.kind, r.site) for r in first.replacements] == [
         ("tests/test_mod.py::test_double", "pkg.mod.double", "monkeypatch.setattr", "tests/test_mod.py:5")
     ]
@@ -199,14 +260,61 @@ def test_load_or_collect_runs_once_and_reuses_the_cache_until_a_file_changes(tmp
     )
     new_function, ran = census_again()
     assert ran and new_function.fingerprint != first.fingerprint
+    assert reason() == "gate: census rebuilt: 1 input(s): pkg/mod.py changed"
     (root / "tests" / "test_mod.py").write_text(
         SMALL["tests/test_mod.py"] + "\n\ndef test_more():\n    pass\n"
     )
     test_edit, ran = census_again()
     assert ran and test_edit.tests == ["tests/test_mod.py::test_double", "tests/test_mod.py::test_more"]
+    assert reason() == "gate: census rebuilt: 1 input(s): tests/test_mod.py changed"
     (root / "conftest.py").write_text("")
     _, ran = census_again()
-    assert ran
+    assert ran and reason() == "gate: census rebuilt: 1 input(s): conftest.py changed"
+
+
+def test_a_suite_that_writes_into_its_test_folder_is_served_from_the_cache_next_time(tmp_path: Path) -> None:
+    writing = (
+        "import time\nfrom pathlib import Path\n\n\n"
+        "def test_writes():\n"
+        "    Path(__file__).with_name('generated.py').write_text(f'STAMP = {time.time_ns()}\\n')\n"
+    )
+    root = write_project(tmp_path, {**SMALL, "tests/test_writes.py": writing})
+    log = tmp_path / "census.log"
+    first = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+    assert log.read_text().splitlines()[-1] == (
+        "gate: census rebuilt: no cached census; the suite changed 1 input(s): tests/generated.py while it ran "
+        "(the cache keeps them as it left them)"
+    )
+    log.unlink()
+    again = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+    assert not log.exists() and again.fingerprint == first.fingerprint
+
+
+def test_files_that_change_on_every_run_are_no_input_of_the_census(tmp_path: Path) -> None:
+    root = write_project(tmp_path, SMALL)
+    log = tmp_path / "census.log"
+    first = load_or_collect(root, ["tests"], ["."], log_path=log)
+    # mutmut's copy of the project, the gate's own folder, environments and caches under a source path.
+    for name in (
+        "mutants/pkg/mod.py",
+        "mutants/tests/test_mod.py",
+        ".gate/x.py",
+        ".venv/lib/y.py",
+        "venv/z.py",
+    ):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("def changed_every_run():\n    pass\n")
+    log.unlink()
+    again = load_or_collect(root, ["tests"], ["."], log_path=log)
+    assert not log.exists() and again.fingerprint == first.fingerprint
+    assert sorted(again.inputs) == [
+        "<census plugin>",
+        "<settings>",
+        "pkg/__init__.py",
+        "pkg/mod.py",
+        "tests/__init__.py",
+        "tests/test_mod.py",
+    ]
 
 
 def test_source_shape_ignores_bodies_and_sees_names_imports_and_aliases(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ Names follow mutmut (``pkg.mod.xǁClassǁmethod__mutmut_N``), node ids follow mu
 
 from __future__ import annotations
 
+from gate.causes.callbacks import Fake, Handoff
 from gate.causes.census import Census
 from gate.causes.classify import FunctionTally, Scope, classify, tally, unknown_tests
 from gate.model import Cause, Mutant, Replacement, Status
@@ -157,6 +158,30 @@ def test_nothing_runs_or_replaces_it_is_untested() -> None:
     for m, name in ((helper, "helper"), (method, "Downloader._open")):
         assert (m.cause, m.mocks, m.replaced_in) == (Cause.UNTESTED, [], [])
         assert m.hint == f"no test runs `{name}` and none replaces it: add a test that calls it"
+
+
+def test_a_spy_runs_the_real_code_and_hides_nothing() -> None:
+    spy = rep("test_spy", "pkg.core.helper", "mocker.spy")
+    untested = mutant("pkg.core.x_helper__mutmut_1", Status.NO_TESTS)
+    weak = mutant("pkg.core.x_helper__mutmut_2", tests=(T + "test_real",))
+    classify([untested, weak], census(spy, tests=(T + "test_real",)))
+    assert (untested.cause, untested.mocks, untested.replaced_in) == (Cause.UNTESTED, [], [])
+    assert (weak.cause, weak.mocks, weak.replaced_in) == (Cause.WEAK_ASSERTION, [], [])
+
+
+def test_a_spy_on_the_callee_of_a_weakly_tested_function_is_no_mock_that_swallows_it() -> None:
+    spy = rep("test_real", "pkg.core.helper", "mocker.spy")
+    caller = mutant(
+        "pkg.core.x_compute__mutmut_1",
+        tests=(T + "test_real",),
+        diff="-    return helper(x)\n+    return helper(None)\n",
+    )
+    classify([caller], census(spy))
+    assert (caller.cause, caller.mocks) == (Cause.WEAK_ASSERTION, [])
+    assert (
+        caller.hint
+        == "assert the exact value `compute` returns in `test_real`: it passes when `return helper(x)` changes"
+    )
 
 
 # -- partly-mocked -------------------------------------------------------------------------------
@@ -356,4 +381,28 @@ def test_partly_mocked_hint_with_several_runners_names_the_fastest() -> None:
     assert m.hint == (
         "replaced in 1 test, run for real by 2 tests that pass with this change: "
         "assert what `_execute_download` does in `test_fast`"
+    )
+
+
+def test_an_untested_callback_names_the_parameter_the_silent_fakes_and_the_mocks_of_the_receiver() -> None:
+    progress = mutant("pkg.core.xǁManagerǁ_on_progress__mutmut_1", Status.NO_TESTS)
+    handoff = Handoff(
+        "Manager._on_progress",
+        "download",
+        "progress_callback",
+        None,
+        "pkg/core.py:15",
+        (Fake("FakeDownloader.download", "tests/test_dl.py:20", False),),
+    )
+    mocks = (
+        rep("test_a", "pkg.core.Downloader.download", "patch.object", "tests/test_dl.py:30"),
+        rep("test_b", "pkg.core.Downloader.download", "mocker.spy", "tests/test_dl.py:40"),
+    )
+    classify([progress], census(*mocks), {("pkg/core.py", "Manager._on_progress"): [handoff]})
+    assert progress.cause is Cause.UNTESTED
+    assert progress.hint == (
+        "`_on_progress` is only passed as `progress_callback` to `download` (pkg/core.py:15); the tests replace "
+        "`download` with mocks that never call it (tests/test_dl.py:30); the fakes of `download` in the tests "
+        "never call it: `FakeDownloader.download` (tests/test_dl.py:20). Make a fake call `progress_callback`, "
+        "or test `_on_progress` directly"
     )

@@ -186,6 +186,48 @@ def test_sigterm_keeps_verdicts_and_the_next_run_resumes(tmp_path: Path) -> None
     assert {name: code for name, code in _decided(project).items() if name in kept} == kept
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupted_run_writes_the_partial_report_to_its_output(tmp_path: Path, stop: int) -> None:
+    # SIGINT leaves a JSON report, SIGTERM (a CI timeout) a text one: both partial, neither judged.
+    fmt = "json" if stop == signal.SIGINT else "text"
+    project = make_project(
+        tmp_path,
+        source={"slow.py": SLOW_SOURCE},
+        tests={"test_slow.py": SLOW_TESTS},
+        gate_extra="max_children = 1",
+    )
+    running = project.popen_gate("run", "--no-progress", "-f", fmt, "-o", f"report.{fmt}")
+    deadline = time.monotonic() + 60
+    while len(_decided(project)) < 3 and time.monotonic() < deadline and running.poll() is None:
+        time.sleep(0.1)
+    assert running.poll() is None, running.communicate()
+
+    running.send_signal(stop)
+    _, stderr = running.communicate(timeout=30)
+
+    assert running.returncode == (130 if stop == signal.SIGINT else 143), stderr  # 128 + the signal
+    assert stderr.splitlines()[-2:] == [
+        f"gate: partial report written to report.{fmt}",
+        "gate: interrupted; verdicts reached so far are kept",
+    ]
+    kept = _decided(project)
+    total = len(project.meta("slow.py")["exit_code_by_key"])
+    assert not (project.root / ".gate" / "results.json").exists()
+    if fmt == "text":
+        lines = (project.root / "report.text").read_text().splitlines()
+        assert lines[0] == (
+            "gate: partial report: the run was interrupted; mutants without a verdict are listed as not checked"
+        )
+        assert f"Not checked (run interrupted; the next run resumes them): {total - len(kept)}" in lines
+        assert not [line for line in lines if line.startswith(("gate: passed", "gate: FAILED"))]
+        return
+    report = json.loads((project.root / "report.json").read_text())
+    assert report["partial"] is True
+    assert (report["summary"]["total"], report["summary"]["killed"]) == (total, len(kept))
+    assert report["summary"]["not_checked"] == total - len(kept)
+    assert {m["name"] for m in report["mutants"] if m["status"] == "killed"} == set(kept)
+
+
 def test_src_layout_package(tmp_path: Path) -> None:
     project = make_project(tmp_path, layout="src", tests={"test_calc.py": CALC_TESTS_WEAK})
 
