@@ -183,3 +183,15 @@ def _branch(path: list[ast.AST], lines: list[str]) -> Branch | None:
             line = _start(outer)
             return Branch(line, lines[line - 1].strip(), otherwise)
     return None
+
+
+def select_tests(mutants: Iterable[Mutant], reach: Reach) -> dict[str, list[str]]:
+    """Line-level test selection: {mutmut name: the mutant's tests that execute its mutated line}, fastest
+    first as mutmut ordered them (signature and decorator lines: every test entering the function). Mutants
+    whose reach is not known are left out: they keep every test of their function."""
+    selected: dict[str, list[str]] = {}
+    for mutant in mutants:
+        line_reach = reach.of(mutant) if mutant.tests else None
+        if line_reach is not None:
+            selected[mutant.name] = line_reach.runners
+    return selected
