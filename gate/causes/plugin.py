@@ -594,6 +594,14 @@ class LineRecorder:
             include.append(str(path / "*") if path.is_dir() else str(path))
         # config_file=False: the project's own [tool.coverage] (branch, source, plugins) is not this run's.
         self.cov = coverage.Coverage(data_file=None, branch=False, include=include, config_file=False)
+        # sys.monitoring (coverage's default core on 3.14) records a line once, in the first test that runs
+        # it: per-test contexts need a tracer that sees every execution, the C one when it is built.
+        try:
+            importlib.import_module("coverage.tracer")
+            core = "ctrace"
+        except ImportError:
+            core = "pytrace"
+        self.cov.set_option("run:core", core)
         self.cov.start()
 
     def switch(self, nodeid: str) -> None:
