@@ -36,6 +36,7 @@ class Cause(StrEnum):
     HIDDEN_BY_MOCK = "hidden-by-mock"
     PARTLY_MOCKED = "partly-mocked"
     WEAK_ASSERTION = "weak-assertion"
+    LINE_NOT_RUN = "line-not-run"
     UNTESTED = "untested"
     UNRELIABLE = "unreliable"
 

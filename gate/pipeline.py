@@ -21,6 +21,7 @@ from gate import accept, policy, report
 from gate.atomic import StateError, write_text_atomic
 from gate.causes import callbacks, census
 from gate.causes.classify import CLASSIFIED, classify, unknown_tests
+from gate.causes.reach import Reach
 from gate.config import GateConfig, serial_pytest_args
 from gate.exit_code import ConfigError, ExitCode, GateError, Interrupted, RunError
 from gate.lock import run_lock
@@ -194,6 +195,8 @@ def assign_causes(
     their causes would look complete. ``--no-causes`` is the way to go on knowingly."""
     if not any(m.status in CLASSIFIED for m in mutants):
         return mutants
+    # Line reach must be fresh only where a survivor is: a body edit elsewhere costs no suite run.
+    survivor_files = {m.file for m in mutants if m.status in CLASSIFIED}
     try:
         found = census.load_or_collect(
             config.root,
@@ -201,6 +204,7 @@ def assign_causes(
             list(config.mutmut.source_paths),
             log_path=config.root / ".gate" / "census.log",
             extra_args=serial_pytest_args(),
+            lines_for=survivor_files,
         )
     except RunError as error:
         raise RunError(f"{error} (or run with --no-causes to go on without causes)") from None
@@ -211,7 +215,7 @@ def assign_causes(
             f"the mock census saw none of the {len(ran)} test(s) mutmut ran (e.g. {sorted(ran)[0]}): "
             "it ran another suite or rootdir; see .gate/census.log (or run with --no-causes)"
         )
-    classify(mutants, found, _handoffs(config, mutants))
+    classify(mutants, found, _handoffs(config, mutants), Reach.load(found, config.root, survivor_files))
     if unknown and warnings is not None:
         warnings.append(
             f"the mock census did not see {len(unknown)} test(s) mutmut ran (e.g. {sorted(unknown)[0]}): "

@@ -240,7 +240,6 @@ def _counted(data: dict[str, Any]) -> Mutant:
     )
 
 
-
 def find_mutants(result: RunResult, query: str) -> list[Mutant]:
     """The mutants `gate show QUERY` means: the mutant with that id (or id prefix, 4+ characters), else the
     survivors of the function with that qualname (`Class.method`) or dotted name (`pkg.mod.function`), or

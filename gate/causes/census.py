@@ -15,7 +15,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,10 @@ class Census:
     duration_s: float = 0.0
     exit_status: int = 0
     collected: int = 0  # tests pytest collected; more than ``tests`` when only a sample ran
+    # The lines each test executed, per mutated source file: {file: {test: "3-5,9"}} (see gate.causes.reach),
+    # and the content digest each of those sources had during the run; both empty when not recorded.
+    lines: dict[str, dict[str, str]] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
     _by_test: dict[str, list[Replacement]] | None = field(default=None, init=False, repr=False, compare=False)
 
     def of(self, test: str) -> list[Replacement]:
@@ -71,6 +75,8 @@ class Census:
             "exit_status": self.exit_status,
             "tests": list(self.tests),
             "replacements": [r.to_json() for r in self.replacements],
+            "sources": dict(self.sources),
+            "lines": {name: dict(tests) for name, tests in self.lines.items()},
         }
 
     @classmethod
@@ -84,7 +90,14 @@ class Census:
             inputs=dict(data.get("inputs", {})),
             duration_s=float(data.get("duration_s", 0.0)),
             exit_status=int(data.get("exit_status", 0)),
+            lines={name: dict(tests) for name, tests in data.get("lines", {}).items()},
+            sources=dict(data.get("sources", {})),
         )
+
+    def lines_fresh(self, root: Path, files: Iterable[str]) -> bool:
+        """True when the line reach of each of ``files`` (repository-relative) was recorded from its present
+        content: unlike the census itself, a body edit makes it stale (lines move or change)."""
+        return all(self.sources.get(name) == _digest(root / name) for name in files)
 
 
 def fingerprint(
@@ -163,6 +176,19 @@ def source_shape(path: Path) -> bytes:
     return hashlib.sha256("\n".join(parts).encode()).digest()
 
 
+def source_digests(root: Path, source_paths: Sequence[str]) -> dict[str, str]:
+    """{repository-relative path: content digest} of every Python file of the mutated sources."""
+    files = sorted({path for entry in source_paths for path in python_files(root / entry)})
+    return {path.relative_to(root).as_posix(): _digest(path) for path in files}
+
+
+def _digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    except OSError:
+        return ""
+
+
 # Folders whose files are no input of the suite: caches, mutmut's copy of the project, environments.
 _NOT_INPUT = frozenset({"__pycache__", "mutants", "node_modules", "site-packages", "venv"})
 
@@ -189,6 +215,7 @@ def collect(
     extra_args: Sequence[str] = (),
     python: str = sys.executable,
     sample: int | None = None,
+    line_paths: Sequence[str] = (),
 ) -> Census:
     """Run the judging suite once under the census plugin and return what it recorded.
 
@@ -197,6 +224,7 @@ def collect(
     pytest runs from ``root`` with ``--rootdir=.`` as mutmut does, so node ids match mutmut's stats.
     Failing tests do not spoil the census; a run that cannot start raises RunError naming ``log_path``
     and the reason found in it. ``sample`` runs only the first N collected tests (doctor's check).
+    ``line_paths`` (the mutated sources) also records, in the same run, the lines each test executes there.
     """
     root = root.resolve()
     out = root / ".gate" / "census.run.json"
@@ -205,12 +233,14 @@ def collect(
     command = [
         python, "-m", "pytest", "--rootdir=.", "-q", "-p", plugin_module(), f"--gate-census-out={out}",
         *([f"--gate-census-sample={sample}"] if sample else []),
+        *(f"--gate-census-lines={path}" for path in line_paths),
         "-p", "no:randomly", "-p", "no:random-order", "-p", "no:cacheprovider",
         *extra_args, *test_paths,
     ]  # fmt: skip
     # MUTANT_UNDER_TEST="" is mutmut's clean run: the suite sees the environment it is judged in.
     env = {**os.environ, "MUTANT_UNDER_TEST": ""}
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    digests = source_digests(root, line_paths) if line_paths else {}
     started = time.perf_counter()
     with log_path.open("w", encoding="utf-8") as log:
         log.write("$ " + " ".join(command) + "\n")
@@ -241,6 +271,8 @@ def collect(
         duration_s=duration,
         exit_status=int(data["exit_status"]),
         collected=int(data.get("collected", len(data["tests"]))),
+        lines=dict(data.get("lines", {})),
+        sources=digests,
     )
 
 
@@ -275,9 +307,12 @@ def load_or_collect(
     log_path: Path,
     extra_args: Sequence[str] = (),
     cache_path: Path | None = None,
+    lines_for: Collection[str] | None = None,
 ) -> Census:
-    """The census of ``test_paths`` over ``source_paths``: from the cache while its fingerprint holds (see
-    ``fingerprint``), else one run of the suite.
+    """The census of ``test_paths`` over ``source_paths``, with the lines each test runs in those sources:
+    from the cache while its fingerprint holds (see ``fingerprint``) and the line reach of ``lines_for``
+    (repository-relative files; None: every source) was recorded from their present content; else one
+    run of the suite that records both. A body edit in a file without survivors costs no run.
 
     ``cache_path`` defaults to ``root/.gate/census.json``; it is rewritten atomically after a run.
     """
@@ -286,9 +321,13 @@ def load_or_collect(
     parts = inputs(root, test_paths, source_paths, extra_args)
     key = _fingerprint(parts)
     cached = _read(cache)
-    if cached is not None and cached.fingerprint == key:
+    if (
+        cached is not None
+        and cached.fingerprint == key
+        and cached.lines_fresh(root, source_digests(root, source_paths) if lines_for is None else lines_for)
+    ):
         return cached
-    census = collect(root, test_paths, log_path=log_path, extra_args=extra_args)
+    census = collect(root, test_paths, log_path=log_path, extra_args=extra_args, line_paths=source_paths)
     reason = rebuild_reason(cached, parts)
     # A suite that writes into its own test folders (generated modules, fixtures) would otherwise find
     # its inputs changed on every run: the cache keys on the files as the run left them.

@@ -13,6 +13,7 @@ from gate.causes import callbacks, labels
 from gate.causes.callbacks import Handoff
 from gate.causes.census import Census
 from gate.causes.labels import FunctionTally, plural
+from gate.causes.reach import Branch, Reach
 from gate.model import Cause, Mutant, Replacement, Status
 from gate.mutmut.names import module_of
 
@@ -92,12 +93,15 @@ def classify(
     mutants: Iterable[Mutant],
     census: Census,
     handoffs: Mapping[tuple[str, str], list[Handoff]] | None = None,
+    reach: Reach | None = None,
 ) -> None:
     """Set ``cause``, ``mocks``, ``replaced_in`` and ``hint`` on every survived or no-tests mutant.
 
     ``Mutant.tests`` are the tests mutmut links to the function (they "run it"); the census says which tests
     replace the function, its class or its module; ``handoffs`` (gate.causes.callbacks, by file and
-    qualname) where the code passes an untested function as a callback. Other mutants are left untouched.
+    qualname) where the code passes an untested function as a callback; ``reach`` (per-test lines, when
+    recorded) which of the tests running the function execute the mutated line. Other mutants are left
+    untouched.
     """
     index = _Index(census)
     replacing_cache: dict[Scope, list[Replacement]] = {}
@@ -107,13 +111,15 @@ def classify(
         scope = Scope.of(mutant)
         if scope not in replacing_cache:
             replacing_cache[scope] = index.replacing(scope)
-        _classify_one(mutant, scope, replacing_cache[scope], census)
+        _classify_one(mutant, scope, replacing_cache[scope], census, reach)
         uses = (handoffs or {}).get((mutant.file, scope.qualname))
         if mutant.cause is Cause.UNTESTED and uses:
             mutant.hint = callbacks.hint(scope.qualname, uses, index.mocking({u.callee for u in uses}))
 
 
-def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], census: Census) -> None:
+def _classify_one(
+    mutant: Mutant, scope: Scope, replacing: list[Replacement], census: Census, reach: Reach | None
+) -> None:
     running = list(dict.fromkeys(mutant.tests))
     run_set = set(running)
     # A test that runs the function and also patches it (a spy, a patch undone midway) counts as running it.
@@ -151,6 +157,16 @@ def _classify_one(mutant: Mutant, scope: Scope, replacing: list[Replacement], ce
             f"assert what `{scope.name}` does in `{fastest}`"
         )
         return
+    line_reach = reach.of(mutant) if reach is not None else None
+    if line_reach is not None and not line_reach.runners:
+        mutant.cause = Cause.LINE_NOT_RUN
+        mutant.hint = line_hint(scope, mutant.line, line_reach.branch)
+        return
+    # Weak only where a test runs the line: the hint names one of those, not any test of the function.
+    _classify_weak(mutant, scope, line_reach.runners if line_reach is not None else running, census)
+
+
+def _classify_weak(mutant: Mutant, scope: Scope, running: list[str], census: Census) -> None:
     callees = _mutated_names(mutant.diff)
     swallowing: list[Replacement] = []
     touching: list[Replacement] = []
@@ -183,6 +199,15 @@ def _hidden_hint(scope: Scope, replacing: list[Replacement], tests: list[str]) -
         owner = classes[0][len(scope.module) + 1 :]
         return f"its class `{owner}` is replaced in {where} and no test runs `{scope.qualname}`: test it directly"
     return f"its module `{scope.module}` is replaced in {where} and no test runs `{scope.qualname}`: test it directly"
+
+
+def line_hint(scope: Scope, line: int, branch: Branch | None) -> str:
+    """``the tests that run `f` never reach line 46 (under `if ssl:`, line 45): add a test for that branch``."""
+    where = ""
+    if branch is not None:
+        part = "the `else` of" if branch.otherwise else "under"
+        where = f" ({part} `{branch.text}`, line {branch.line})"
+    return f"the tests that run `{scope.qualname}` never reach line {line}{where}: add a test for that branch"
 
 
 def _weak_hint(scope: Scope, running: list[str], swallowing: list[Replacement], diff: str) -> str:

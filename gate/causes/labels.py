@@ -50,6 +50,12 @@ WORDS: dict[Cause | None, Words] = {
         "A mutant survived although tests run this function: their assertions do not notice the change.",
         "mocks in those tests",
     ),
+    Cause.LINE_NOT_RUN: Words(
+        "line not run",
+        "The tests that run this function never reach this line: add a test for that branch.",
+        "LineNotRun",
+        "A mutant survived because the tests that run this function never execute the mutated line.",
+    ),
     Cause.UNTESTED: Words(
         "untested",
         "No test reaches this code: add one.",
@@ -82,6 +88,7 @@ SECTIONS: tuple[tuple[tuple[Cause | None, ...], str], ...] = (
         "Partly mocked: tests run this code and still pass when it changes; other tests replace it",
     ),
     ((Cause.WEAK_ASSERTION,), "Weak assertions: tests run this code and still pass when it changes"),
+    ((Cause.LINE_NOT_RUN,), "Lines not run: tests enter these functions but never reach the mutated line"),
     ((Cause.UNRELIABLE,), "Unreliable verdicts: a test that runs this code clears os.environ; re-check"),
     ((Cause.UNTESTED,), "Untested: no test runs or replaces this code"),
     ((None,), "Without a cause (no mock census for this run)"),

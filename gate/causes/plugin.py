@@ -1,7 +1,8 @@
 """Census plugin: records every replacement (monkeypatch, mock.patch, mocker, sys.modules entry, plain assignment
 of a project function) active while each test runs.
 
-Loaded only by the gate (``python -m pytest -p gate.causes.plugin --gate-census-out FILE``), never auto-loaded.
+With ``--gate-census-lines`` it also records, in the same run, which lines of the mutated sources each test
+executes (coverage.py, one dynamic context per test). Loaded only by the gate (``python -m pytest -p gate.causes.plugin --gate-census-out FILE``), never auto-loaded.
 """
 
 from __future__ import annotations
@@ -892,9 +893,87 @@ def _scan_test_files() -> None:
     ASSIGNMENTS.baseline()
 
 
+# -- lines run per test -----------------------------------------------------------------------
+class LineRecorder:
+    """Per-test line coverage of the mutated sources only: a coverage.py tracer limited to them (the
+    rest of the suite runs untraced), switched to each test's node id as that test starts."""
+
+    def __init__(self) -> None:
+        self.cov: Any = None
+        self.root = Path.cwd()
+
+    def start(self, root: Path, paths: list[str]) -> None:
+        if not paths:
+            return
+        import coverage  # a dependency of the gate; imported only when lines are asked for
+
+        self.root = root
+        include: list[str] = []
+        for entry in paths:
+            path = (root / entry).resolve()
+            include.append(str(path / "*") if path.is_dir() else str(path))
+        # config_file=False: the project's own [tool.coverage] (branch, source, plugins) is not this run's.
+        self.cov = coverage.Coverage(data_file=None, branch=False, include=include, config_file=False)
+        # sys.monitoring (coverage's default core on 3.14) records a line once, in the first test that runs
+        # it: per-test contexts need a tracer that sees every execution, the C one when it is built.
+        try:
+            importlib.import_module("coverage.tracer")
+            core = "ctrace"
+        except ImportError:
+            core = "pytrace"
+        self.cov.set_option("run:core", core)
+        self.cov.start()
+
+    def switch(self, nodeid: str) -> None:
+        if self.cov is not None:
+            self.cov.switch_context(nodeid)
+
+    def finish(self) -> dict[str, dict[str, str]] | None:
+        """{source file: {node id: "3-5,9"}}: the lines each test executed (import-time lines, run by no
+        test, are left out); None when lines were not asked for."""
+        if self.cov is None:
+            return None
+        self.cov.stop()
+        data = self.cov.get_data()
+        found: dict[str, dict[str, str]] = {}
+        for filename in sorted(data.measured_files()):
+            per_test: dict[str, list[int]] = {}
+            for line, contexts in (data.contexts_by_lineno(filename) or {}).items():
+                for context in contexts:
+                    if context:
+                        per_test.setdefault(context, []).append(line)
+            if per_test:
+                name = REC.relative(filename)
+                found[name] = {test: ranges(lines) for test, lines in sorted(per_test.items())}
+        self.cov = None
+        return found
+
+
+def ranges(lines: list[int]) -> str:
+    """``[1, 2, 3, 7]`` -> ``"1-3,7"``."""
+    parts: list[str] = []
+    ordered = sorted(set(lines))
+    start = prev = ordered[0] if ordered else 0
+    for line in ordered[1:] + [0]:
+        if line != prev + 1:
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+            start = line
+        prev = line
+    return ",".join(parts) if ordered else ""
+
+
+LINES = LineRecorder()
+
+
 # -- hooks ------------------------------------------------------------------------------
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--gate-census-out", default=None, help="write the replacement census (JSON) here")
+    parser.addoption(
+        "--gate-census-lines",
+        action="append",
+        default=[],
+        help="also record the lines each test executes in this source file or directory (repeatable)",
+    )
     parser.addoption(
         "--gate-census-sample",
         type=int,
@@ -906,6 +985,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     REC.root = Path(config.rootpath).resolve()
     REC._user_file.clear()
+    LINES.start(REC.root, config.getoption("--gate-census-lines"))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -928,9 +1008,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
     REC.start_test(item.nodeid)
+    LINES.switch(item.nodeid)
     try:
         return (yield)
     finally:
+        LINES.switch("")
         REC.end_test()
 
 
@@ -963,8 +1045,12 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     out = session.config.getoption("--gate-census-out")
+    lines = LINES.finish()
     if out:
-        Path(out).write_text(json.dumps(REC.to_json(int(exitstatus)), indent=1), encoding="utf-8")
+        data = REC.to_json(int(exitstatus))
+        if lines is not None:
+            data["lines"] = lines
+        Path(out).write_text(json.dumps(data, indent=1), encoding="utf-8")
 
 
 # The wrappers go in when pytest imports this plugin (-p), before conftests and test modules are

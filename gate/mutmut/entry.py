@@ -10,6 +10,9 @@ command) is what the gate hands mutmut from [tool.gate]; the other commands take
     python -m gate.mutmut.entry [--timeout-multiplier X] map [--max-children N]
     python -m gate.mutmut.entry [--timeout-multiplier X] preflight [--max-children N]
     python -m gate.mutmut.entry count [--max-children N] FILE...
+
+``--tests-by-mutant FILE`` (before the command) narrows each named mutant's tests to a JSON map
+{mutant name: [node ids]} (line-level selection, see gate.causes.reach.select_tests).
 """
 
 from __future__ import annotations
@@ -128,6 +131,36 @@ def _apply_settings(argv: list[str]) -> list[str]:
     return argv
 
 
+def _narrow_tests(argv: list[str]) -> list[str]:
+    """Line-level test selection: with ``--tests-by-mutant FILE``, every mutant in the file's map gets only
+    its listed tests (those that execute its mutated line) instead of all the tests mutmut's stats link to
+    its function; mutants not in the map keep mutmut's choice. Hooked where mutmut hands a mutant and its
+    tests to a worker (``MutantRunner.submit`` of each runner class), so ordering, timeouts and verdicts
+    stay mutmut's."""
+    if argv[:1] != ["--tests-by-mutant"]:
+        return argv
+    from pathlib import Path
+
+    from mutmut.workers.isolation import MutantRunner
+
+    selected: dict[str, list[str]] = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+
+    def wrap(submit: Any) -> Any:
+        def narrowed(self: Any, mutant_name: str, tests: list[str], *args: Any, **kwargs: Any) -> None:
+            keep = selected.get(mutant_name)
+            if keep is not None and tests:
+                known = set(tests)
+                # A line no test runs: one test of the function shows the mutant survives, as all would.
+                tests = [test for test in keep if test in known] or tests[:1]
+            submit(self, mutant_name, tests, *args, **kwargs)
+
+        return narrowed
+
+    for runner_class in MutantRunner.__subclasses__():
+        runner_class.submit = wrap(runner_class.submit)  # type: ignore[method-assign]
+    return argv[2:]
+
+
 def _max_children(argv: list[str]) -> int:
     if "--max-children" in argv:
         return int(argv[argv.index("--max-children") + 1])
@@ -220,7 +253,7 @@ def main(argv: list[str]) -> None:
     # Dies with the gate, and mutmut's forked workers with it: none outlives a `kill -9` of the gate.
     lifeline.die_with_parent(lifeline.parent_from_env(os.environ))
     lifeline.follow_forks()
-    argv = _apply_settings(argv)
+    argv = _narrow_tests(_apply_settings(argv))
     if not argv:
         raise SystemExit(
             "usage: python -m gate.mutmut.entry [--settings JSON] [--timeout-multiplier X] "

@@ -222,7 +222,7 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         root,
         source={"service.py": SERVICE},
         tests={"helpers.py": HELPERS, "test_service.py": TESTS},
-        fail_under=None,
+        fail_under=0,
     )
     proc = project.gate("run", "-f", "json", "--no-progress", timeout=240)
     assert proc.returncode == 0, proc.stderr

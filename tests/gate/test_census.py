@@ -230,9 +230,9 @@ def test_load_or_collect_runs_once_and_reuses_the_cache_until_a_file_changes(tmp
     root = write_project(tmp_path, SMALL)
     log = tmp_path / "census.log"
 
-    def census_again() -> tuple[Census, bool]:
+    def census_again(lines_for: list[str] | None = None) -> tuple[Census, bool]:
         log.unlink(missing_ok=True)
-        census = load_or_collect(root, ["tests"], ["pkg"], log_path=log)
+        census = load_or_collect(root, ["tests"], ["pkg"], log_path=log, lines_for=lines_for)
         return census, log.exists()
 
     def reason() -> str:
@@ -249,10 +249,17 @@ def test_load_or_collect_runs_once_and_reuses_the_cache_until_a_file_changes(tmp
     assert not ran  # served from .gate/census.json
     assert again.replacements == first.replacements
 
-    # A function body edit (the usual step between two checks) leaves what the census sees unchanged.
+    assert first.lines == {}  # the only test replaces `double`: no line of pkg/ runs
+    assert first.sources == {"pkg/__init__.py": "e3b0c44298fc1c14", "pkg/mod.py": "0992f2f8cc75665f"}
+
+    # A function body edit (the usual step between two checks) leaves what the census sees unchanged: no
+    # run while no survivor is in the edited file; one (for its lines) when a survivor is.
     (root / "pkg" / "mod.py").write_text("def double(x):\n    return x + x\n")
-    body_edit, ran = census_again()
+    body_edit, ran = census_again(lines_for=[])
     assert not ran and body_edit.fingerprint == first.fingerprint
+    body_edit, ran = census_again(lines_for=["pkg/mod.py"])
+    assert ran and body_edit.fingerprint == first.fingerprint
+    assert body_edit.sources["pkg/mod.py"] != first.sources["pkg/mod.py"]
 
     # A new function, a test edit or a conftest above the tests: the census runs again.
     (root / "pkg" / "mod.py").write_text(

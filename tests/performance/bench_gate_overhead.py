@@ -81,7 +81,7 @@ def main() -> None:
             root,
             source={f"mod{i}.py": _module(i) for i in range(args.modules)},
             tests={f"test_mod{i}.py": _tests(i) for i in range(args.modules)},
-            fail_under=None,
+            fail_under=0,
         )
         subprocess.run(["git", "init", "-q"], cwd=root, check=True)
         (root / ".gitignore").write_text("mutants/\n.gate/\n")
