@@ -4,26 +4,62 @@ mutmut's own `run` command, only its mutant generation or test mapping, or its p
 mutmut loads its configuration from the working directory at import, forks and edits sys.path, so it
 is only ever imported here, in a child process started with cwd = the project root.
 
-    python -m gate.mutmut.entry [--timeout-multiplier X] run [--max-children N] [NAMES...]
-    python -m gate.mutmut.entry [--timeout-multiplier X] generate [--max-children N]
-    python -m gate.mutmut.entry [--timeout-multiplier X] map [--max-children N]
-    python -m gate.mutmut.entry [--timeout-multiplier X] preflight [--max-children N]
+    python -m gate.mutmut.entry [SETTINGS] run [--max-children N] [NAMES...]
+    python -m gate.mutmut.entry [SETTINGS] generate [--max-children N]
+    python -m gate.mutmut.entry [SETTINGS] map [--max-children N]
+    python -m gate.mutmut.entry [SETTINGS] preflight [--max-children N]
+
+SETTINGS: --timeout-multiplier X, --skip-noise KINDS (comma-separated kinds of gate.mutmut.noise,
+empty for none; without it every kind is skipped).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+_noise_kinds: tuple[str, ...] | None = None  # None: every kind (set by --skip-noise)
 
 
 def _apply_settings(argv: list[str]) -> list[str]:
+    global _noise_kinds
     from mutmut.configuration import config
 
-    if argv[:1] == ["--timeout-multiplier"]:
-        config().timeout_multiplier = float(argv[1])
+    while argv[:1] in (["--timeout-multiplier"], ["--skip-noise"]):
+        if argv[0] == "--timeout-multiplier":
+            config().timeout_multiplier = float(argv[1])
+        else:
+            _noise_kinds = tuple(kind for kind in argv[1].split(",") if kind)
         argv = argv[2:]
     return argv
+
+
+def _skip_noise() -> None:
+    """Mark the mutants that tell nothing as skipped before mutmut tests anything (gate.mutmut.noise):
+    `mutmut run` tests only mutants without a verdict, so these never run."""
+    from pathlib import Path
+
+    from mutmut.utils.file_utils import walk_mutatable_files
+
+    from gate.mutmut import noise
+
+    kinds = noise.KINDS if _noise_kinds is None else _noise_kinds
+    noise.mark(Path.cwd(), [p.as_posix() for p in walk_mutatable_files()], kinds)
+
+
+def _generate_then_skip_noise(create_mutants: Any) -> Any:
+    """mutmut's `create_mutants` followed by the noise marking, for `mutmut run` to call."""
+
+    def create(max_children: int) -> Any:
+        stats = create_mutants(max_children)
+        _skip_noise()
+        return stats
+
+    return create
 
 
 def _max_children(argv: list[str]) -> int:
@@ -47,6 +83,7 @@ def _generate(max_children: int) -> None:
     mm.setup_source_paths()
     mm.store_lines_covered_by_tests()
     stats = mm.create_mutants(max_children)
+    _skip_noise()
     print(json.dumps({"mutated": stats.mutated, "unmodified": stats.unmodified, "ignored": stats.ignored}))
 
 
@@ -89,12 +126,48 @@ def _preflight(max_children: int) -> None:
     print("GATE-PREFLIGHT " + json.dumps(result))  # read by gate.mutmut.preflight
 
 
+def baseline_limit(
+    tests: Iterable[str], duration_by_test: Mapping[str, float], factor: float, constant: float
+) -> float:
+    """A mutant's wall-clock limit in seconds: its own tests' measured durations times `factor`, plus
+    `constant` for pytest's start-up and fixtures (mutmut measures only the call phase). mutmut's own
+    (estimate + constant) x multiplier makes even a 1 ms test wait out constant x multiplier seconds."""
+    return sum(duration_by_test.get(test, 0.0) for test in tests) * factor + constant
+
+
+def _limit_by_baseline(runner: Any) -> Any:
+    """Make `runner` give each mutant the limit of `baseline_limit` over the tests it is submitted with
+    (whatever selected them). mutmut derives the wall limit inside `submit` as (estimate + constant) x
+    multiplier and the CPU limit is twice the wall limit in both runners, so the estimate passed on is
+    the one that yields exactly our limit."""
+    from mutmut.configuration import config
+    from mutmut.state import state
+
+    submit = runner.submit
+
+    def limited(mutant_name: str, tests: list[str], _cpu_limit: int, _estimate: float) -> None:
+        cfg = config()
+        wall = baseline_limit(tests, state().duration_by_test, cfg.timeout_multiplier, cfg.timeout_constant)
+        submit(mutant_name, tests, math.ceil(wall * 2), wall / cfg.timeout_multiplier - cfg.timeout_constant)
+
+    runner.submit = limited
+    return runner
+
+
+def _run(rest: list[str]) -> None:
+    """`mutmut run` with the gate's hooks on the runner it creates."""
+    import mutmut.__main__ as mm
+
+    mm.create_mutants = _generate_then_skip_noise(mm.create_mutants)
+    make_runner = mm.get_mutant_runner
+    mm.get_mutant_runner = lambda *args, **kwargs: _limit_by_baseline(make_runner(*args, **kwargs))
+    mm.cli(["run", *rest], prog_name="mutmut")
+
+
 def main(argv: list[str]) -> None:
     argv = _apply_settings(argv)
     if not argv:
-        raise SystemExit(
-            "usage: python -m gate.mutmut.entry [--timeout-multiplier X] run|generate|map|preflight"
-        )
+        raise SystemExit("usage: python -m gate.mutmut.entry [SETTINGS] run|generate|map|preflight")
     command, rest = argv[0], argv[1:]
     if command == "generate":
         _generate(_max_children(rest))
@@ -103,9 +176,7 @@ def main(argv: list[str]) -> None:
     elif command == "preflight":
         _preflight(_max_children(rest))
     elif command == "run":
-        from mutmut.__main__ import cli
-
-        cli(["run", *rest], prog_name="mutmut")
+        _run(rest)
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -173,7 +173,7 @@ def _entry(config: GateConfig) -> list[str]:
     args = [sys.executable, "-m", "gate.mutmut.entry"]
     if config.mutmut.timeout_multiplier is None:
         args += ["--timeout-multiplier", str(config.timeout_multiplier)]
-    return args
+    return [*args, "--skip-noise", ",".join(config.noise_kinds)]
 
 
 def _env() -> dict[str, str]:
