@@ -154,13 +154,51 @@ def _limit_by_baseline(runner: Any) -> Any:
     return runner
 
 
+def _fixed_costs_once(runner: Any) -> Any:
+    """Skip mutmut's clean-suite and forced-fail runs when they already passed on the same files
+    (gate.mutmut.fixed_costs); record them when they pass. The key is taken before mutmut generates
+    anything, from the project's files as they are."""
+    from pathlib import Path
+
+    import mutmut
+    import mutmut.__main__ as mm
+
+    from gate.mutmut.fixed_costs import ALL_TESTS, FixedCosts, content_key
+
+    root = Path.cwd()
+    record = FixedCosts.load(root, content_key(root, f"mutmut {mutmut.__version__}"))
+    run_clean, run_forced_fail = runner.run_clean_tests, mm.run_forced_fail_test
+
+    def clean(tests: list[str]) -> int:
+        if record.clean_passed(tests):
+            return 0
+        code: int = run_clean(tests=tests)
+        if code == 0:
+            record.clean |= set(tests) if tests else {ALL_TESTS}
+            record.save(root)
+        return code
+
+    def forced_fail(mutant_runner: Any) -> None:
+        if record.forced_fail:
+            return
+        run_forced_fail(mutant_runner)  # exits when the tests cannot be made to fail
+        record.forced_fail = True
+        record.save(root)
+
+    runner.run_clean_tests = clean
+    mm.run_forced_fail_test = forced_fail  # type: ignore[assignment]
+    return runner
+
+
 def _run(rest: list[str]) -> None:
     """`mutmut run` with the gate's hooks on the runner it creates."""
     import mutmut.__main__ as mm
 
     mm.create_mutants = _generate_then_skip_noise(mm.create_mutants)
     make_runner = mm.get_mutant_runner
-    mm.get_mutant_runner = lambda *args, **kwargs: _limit_by_baseline(make_runner(*args, **kwargs))
+    mm.get_mutant_runner = lambda *args, **kwargs: _fixed_costs_once(
+        _limit_by_baseline(make_runner(*args, **kwargs))
+    )
     mm.cli(["run", *rest], prog_name="mutmut")
 
 
