@@ -130,14 +130,16 @@ def baseline_limit(
     tests: Iterable[str], duration_by_test: Mapping[str, float], factor: float, constant: float
 ) -> float:
     """A mutant's wall-clock limit in seconds: its own tests' measured durations times `factor`, plus
-    `constant` for pytest's start-up and fixtures (mutmut measures only the call phase). mutmut's own
-    (estimate + constant) x multiplier makes even a 1 ms test wait out constant x multiplier seconds."""
+    `constant` for the worker's fork, pytest's start-up and fixtures (mutmut measures only the call
+    phase)."""
     return sum(duration_by_test.get(test, 0.0) for test in tests) * factor + constant
 
 
 def _limit_by_baseline(runner: Any) -> Any:
     """Make `runner` give each mutant the limit of `baseline_limit` over the tests it is submitted with
-    (whatever selected them). mutmut derives the wall limit inside `submit` as (estimate + constant) x
+    (whatever selected them), not over every test of its function as mutmut does. The constant is
+    mutmut's floor, timeout_constant x multiplier: 1 s was measured to turn survivors into timeouts on a
+    loaded machine, where a worker's pytest start-up alone can take longer. mutmut derives the wall limit inside `submit` as (estimate + constant) x
     multiplier and the CPU limit is twice the wall limit in both runners, so the estimate passed on is
     the one that yields exactly our limit."""
     from mutmut.configuration import config
@@ -147,7 +149,8 @@ def _limit_by_baseline(runner: Any) -> Any:
 
     def limited(mutant_name: str, tests: list[str], _cpu_limit: int, _estimate: float) -> None:
         cfg = config()
-        wall = baseline_limit(tests, state().duration_by_test, cfg.timeout_multiplier, cfg.timeout_constant)
+        constant = cfg.timeout_constant * cfg.timeout_multiplier
+        wall = baseline_limit(tests, state().duration_by_test, cfg.timeout_multiplier, constant)
         submit(mutant_name, tests, math.ceil(wall * 2), wall / cfg.timeout_multiplier - cfg.timeout_constant)
 
     runner.submit = limited
