@@ -26,6 +26,9 @@ SETUP_CFG = "setup.cfg"
 # ~15 s of wall time; 3 keeps slow-but-correct code alive while a hang costs ~3 s.
 DEFAULT_TIMEOUT_MULTIPLIER = 3.0
 
+# The kinds of mutants that tell nothing (gate.mutmut.noise), all skipped unless `skip_noise` says otherwise.
+NOISE_KINDS = ("logging", "docstrings", "repr")
+
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
@@ -49,6 +52,14 @@ def _is_str_list(value: Any) -> bool:
 
 def _is_positive_number(value: Any) -> bool:
     return _is_number(value) and value > 0
+
+
+def _is_noise_setting(value: Any) -> bool:
+    return isinstance(value, bool) or (
+        isinstance(value, list)
+        and all(item in NOISE_KINDS for item in value)
+        and len(set(value)) == len(value)
+    )
 
 
 @dataclass(frozen=True)
@@ -84,6 +95,12 @@ KEYS: dict[str, dict[str, Key]] = {
             "a positive number",
             None,
             f"mutmut's timeout multiplier when [mutmut] sets none (default {DEFAULT_TIMEOUT_MULTIPLIER})",
+        ),
+        "skip_noise": Key(
+            _is_noise_setting,
+            f"true, false or a list of {', '.join(repr(k) for k in NOISE_KINDS)}",
+            True,
+            "mutants skipped unrun as noise: changes inside logging calls, docstrings, __repr__ bodies",
         ),
         "max_children": Key(_is_positive_int, "a positive integer", None, "parallel mutmut workers"),
         "lock_wait": Key(
@@ -182,6 +199,14 @@ class GateConfig:
         if self.mutmut.timeout_multiplier is not None:
             return self.mutmut.timeout_multiplier
         return self.values["timeout_multiplier"] or DEFAULT_TIMEOUT_MULTIPLIER
+
+    @property
+    def noise_kinds(self) -> tuple[str, ...]:
+        """The kinds of noise skipped without running (gate.mutmut.noise); empty when none is."""
+        value = self.values["skip_noise"]
+        if isinstance(value, bool):
+            return NOISE_KINDS if value else ()
+        return tuple(value)
 
     @property
     def target_floors(self) -> dict[str, float | None]:

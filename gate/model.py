@@ -41,6 +41,9 @@ class Cause(StrEnum):
     UNRELIABLE = "unreliable"
 
 
+# How a skip reason of noise starts ("noise: logging"); reports count these as "skipped (noise)".
+NOISE_PREFIX = "noise"
+
 DETECTED = frozenset({Status.KILLED, Status.TIMEOUT})
 UNDETECTED = frozenset({Status.SURVIVED, Status.NO_TESTS})
 
@@ -95,6 +98,7 @@ class Mutant:
     flaky: bool = False  # survived in the batch, killed when re-run alone
     reused: bool = False  # verdict taken from the cache, not re-tested in this run
     accepted_reason: str = ""
+    skip_reason: str = ""  # why a skipped mutant was not run, e.g. "noise: logging"
 
     @property
     def qualname(self) -> str:
@@ -124,6 +128,8 @@ class Mutant:
             data["reused"] = True
         if self.accepted_reason:
             data["accepted_reason"] = self.accepted_reason
+        if self.skip_reason:
+            data["skip_reason"] = self.skip_reason
         return data
 
     @classmethod
@@ -146,6 +152,7 @@ class Mutant:
             flaky=bool(data.get("flaky", False)),
             reused=bool(data.get("reused", False)),
             accepted_reason=data.get("accepted_reason", ""),
+            skip_reason=data.get("skip_reason", ""),
         )
 
 
@@ -162,6 +169,7 @@ class Counts:
     accepted: int = 0
     type_error: int = 0
     not_checked: int = 0
+    noise: int = 0  # of the skipped: mutants that tell nothing (gate.mutmut.noise), never run
     total: int = 0
     by_cause: dict[str, int] = field(default_factory=dict)
 
@@ -172,6 +180,8 @@ class Counts:
             attr = str(mutant.status).replace("-", "_")
             setattr(counts, attr, getattr(counts, attr) + 1)
             counts.total += 1
+            if mutant.status is Status.SKIPPED and mutant.skip_reason.startswith(NOISE_PREFIX):
+                counts.noise += 1
             if mutant.cause is not None:
                 key = str(mutant.cause)
                 counts.by_cause[key] = counts.by_cause.get(key, 0) + 1
@@ -212,6 +222,7 @@ class Counts:
             "timeout": self.timeout,
             "suspicious": self.suspicious,
             "skipped": self.skipped,
+            "skipped_noise": self.noise,
             "accepted": self.accepted,
             "type_error": self.type_error,
             "not_checked": self.not_checked,

@@ -5,23 +5,29 @@ mutmut loads its configuration from the working directory at import, forks and e
 is only ever imported here, in a child process started with cwd = the project root. `--settings` (any
 command) is what the gate hands mutmut from [tool.gate]; the other commands take it the same way.
 
-    python -m gate.mutmut.entry [--settings JSON] [--timeout-multiplier X] run [--max-children N] [NAMES...]
-    python -m gate.mutmut.entry [--settings JSON] [--timeout-multiplier X] generate [--max-children N]
-    python -m gate.mutmut.entry [--timeout-multiplier X] map [--max-children N]
-    python -m gate.mutmut.entry [--timeout-multiplier X] preflight [--max-children N]
+    python -m gate.mutmut.entry [SETTINGS] run [--max-children N] [NAMES...]
+    python -m gate.mutmut.entry [SETTINGS] generate [--max-children N]
+    python -m gate.mutmut.entry [SETTINGS] map [--max-children N]
+    python -m gate.mutmut.entry [SETTINGS] preflight [--max-children N]
     python -m gate.mutmut.entry count [--max-children N] FILE...
 
-``--tests-by-mutant FILE`` (before the command) narrows each named mutant's tests to a JSON map
-{mutant name: [node ids]} (line-level selection, see gate.causes.reach.select_tests).
+SETTINGS, in any order before the command:
+  --settings JSON             the gate's values of mutmut's configuration (GateConfig.mutmut.handed);
+  --timeout-multiplier X      mutmut's timeout multiplier;
+  --skip-noise KINDS          comma-separated kinds of gate.mutmut.noise, empty for none (without it every
+                              kind is skipped);
+  --tests-by-mutant FILE      narrows each named mutant's tests to a JSON map {mutant name: [node ids]}
+                              (line-level selection, see gate.causes.reach.select_tests).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from gate import lifeline
@@ -32,6 +38,8 @@ from gate import lifeline
 REQUIRED: dict[str, tuple[str, ...]] = {
     "mutmut.__main__": (
         "cli",
+        "get_mutant_runner",
+        "run_forced_fail_test",
         "copy_src_dir",
         "copy_also_copy_files",
         "setup_source_paths",
@@ -44,7 +52,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "mutmut.mutation.file_mutation": ("create_mutations",),
     "mutmut.mutation.trampoline": ("set_mutant_under_test",),
     "mutmut.state": ("state",),
-    "mutmut.workers.isolation": ("get_mutant_runner",),
+    "mutmut.utils.file_utils": ("walk_mutatable_files",),
+    "mutmut.workers.isolation": ("get_mutant_runner", "MutantRunner"),
 }
 # Read by gate.mutmut.process.classify_failure.
 UNSUPPORTED = "GATE-UNSUPPORTED-MUTMUT"
@@ -119,31 +128,51 @@ def _hand_over(settings: dict[str, list[str]]) -> None:
             setattr(loaded, key, list(settings[key]))
 
 
+_OPTIONS = ("--settings", "--timeout-multiplier", "--skip-noise", "--tests-by-mutant")
+_noise_kinds: tuple[str, ...] | None = None  # None: every kind (set by --skip-noise)
+
+
 def _apply_settings(argv: list[str]) -> list[str]:
-    if argv[:1] == ["--settings"]:
-        _hand_over(json.loads(argv[1]))
+    """Apply the SETTINGS before the command; returns the command and its operands. The handed settings
+    go first: they make mutmut reload its configuration, which the others then adjust."""
+    global _noise_kinds
+    options: dict[str, str] = {}
+    while argv[:1] and argv[0] in _OPTIONS and len(argv) > 1:
+        options[argv[0]] = argv[1]
         argv = argv[2:]
+    if "--settings" in options:
+        _hand_over(json.loads(options["--settings"]))
+    if "--timeout-multiplier" in options:
+        from mutmut.configuration import config
+
+        config().timeout_multiplier = float(options["--timeout-multiplier"])
+    if "--skip-noise" in options:
+        _noise_kinds = tuple(kind for kind in options["--skip-noise"].split(",") if kind)
+    if "--tests-by-mutant" in options:
+        _narrow_tests(options["--tests-by-mutant"])
+    return argv
     from mutmut.configuration import config
 
-    if argv[:1] == ["--timeout-multiplier"]:
-        config().timeout_multiplier = float(argv[1])
+    while argv[:1] in (["--timeout-multiplier"], ["--skip-noise"]):
+        if argv[0] == "--timeout-multiplier":
+            config().timeout_multiplier = float(argv[1])
+        else:
+            _noise_kinds = tuple(kind for kind in argv[1].split(",") if kind)
         argv = argv[2:]
     return argv
 
 
-def _narrow_tests(argv: list[str]) -> list[str]:
+def _narrow_tests(map_file: str) -> None:
     """Line-level test selection: with ``--tests-by-mutant FILE``, every mutant in the file's map gets only
     its listed tests (those that execute its mutated line) instead of all the tests mutmut's stats link to
     its function; mutants not in the map keep mutmut's choice. Hooked where mutmut hands a mutant and its
     tests to a worker (``MutantRunner.submit`` of each runner class), so ordering, timeouts and verdicts
     stay mutmut's."""
-    if argv[:1] != ["--tests-by-mutant"]:
-        return argv
     from pathlib import Path
 
     from mutmut.workers.isolation import MutantRunner
 
-    selected: dict[str, list[str]] = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
+    selected: dict[str, list[str]] = json.loads(Path(map_file).read_text(encoding="utf-8"))
 
     def wrap(submit: Any) -> Any:
         def narrowed(self: Any, mutant_name: str, tests: list[str], *args: Any, **kwargs: Any) -> None:
@@ -158,7 +187,30 @@ def _narrow_tests(argv: list[str]) -> list[str]:
 
     for runner_class in MutantRunner.__subclasses__():
         runner_class.submit = wrap(runner_class.submit)  # type: ignore[method-assign]
-    return argv[2:]
+
+
+def _skip_noise() -> None:
+    """Mark the mutants that tell nothing as skipped before mutmut tests anything (gate.mutmut.noise):
+    `mutmut run` tests only mutants without a verdict, so these never run."""
+    from pathlib import Path
+
+    from mutmut.utils.file_utils import walk_mutatable_files
+
+    from gate.mutmut import noise
+
+    kinds = noise.KINDS if _noise_kinds is None else _noise_kinds
+    noise.mark(Path.cwd(), [p.as_posix() for p in walk_mutatable_files()], kinds)
+
+
+def _generate_then_skip_noise(create_mutants: Any) -> Any:
+    """mutmut's `create_mutants` followed by the noise marking, for `mutmut run` to call."""
+
+    def create(max_children: int) -> Any:
+        stats = create_mutants(max_children)
+        _skip_noise()
+        return stats
+
+    return create
 
 
 def _max_children(argv: list[str]) -> int:
@@ -182,6 +234,7 @@ def _generate(max_children: int) -> None:
     mm.setup_source_paths()
     mm.store_lines_covered_by_tests()
     stats = mm.create_mutants(max_children)
+    _skip_noise()
     print(json.dumps({"mutated": stats.mutated, "unmodified": stats.unmodified, "ignored": stats.ignored}))
 
 
@@ -248,17 +301,93 @@ def _count(files: list[str]) -> None:
     print("GATE-COUNT " + json.dumps(counts))  # read by gate.mutmut.preflight
 
 
+def baseline_limit(
+    tests: Iterable[str], duration_by_test: Mapping[str, float], factor: float, constant: float
+) -> float:
+    """A mutant's wall-clock limit in seconds: its own tests' measured durations times `factor`, plus
+    `constant` for the worker's fork, pytest's start-up and fixtures (mutmut measures only the call
+    phase)."""
+    return sum(duration_by_test.get(test, 0.0) for test in tests) * factor + constant
+
+
+def _limit_by_baseline(runner: Any) -> Any:
+    """Make `runner` give each mutant the limit of `baseline_limit` over the tests it is submitted with
+    (whatever selected them), not over every test of its function as mutmut does. The constant is
+    mutmut's floor, timeout_constant x multiplier: 1 s was measured to turn survivors into timeouts on a
+    loaded machine, where a worker's pytest start-up alone can take longer. mutmut derives the wall limit inside `submit` as (estimate + constant) x
+    multiplier and the CPU limit is twice the wall limit in both runners, so the estimate passed on is
+    the one that yields exactly our limit."""
+    from mutmut.configuration import config
+    from mutmut.state import state
+
+    submit = runner.submit
+
+    def limited(mutant_name: str, tests: list[str], _cpu_limit: int, _estimate: float) -> None:
+        cfg = config()
+        constant = cfg.timeout_constant * cfg.timeout_multiplier
+        wall = baseline_limit(tests, state().duration_by_test, cfg.timeout_multiplier, constant)
+        submit(mutant_name, tests, math.ceil(wall * 2), wall / cfg.timeout_multiplier - cfg.timeout_constant)
+
+    runner.submit = limited
+    return runner
+
+
+def _fixed_costs_once(runner: Any) -> Any:
+    """Skip mutmut's clean-suite and forced-fail runs when they already passed on the same files
+    (gate.mutmut.fixed_costs); record them when they pass. The key is taken before mutmut generates
+    anything, from the project's files as they are."""
+    from pathlib import Path
+
+    import mutmut
+    import mutmut.__main__ as mm
+
+    from gate.mutmut.fixed_costs import ALL_TESTS, FixedCosts, content_key
+
+    root = Path.cwd()
+    record = FixedCosts.load(root, content_key(root, f"mutmut {mutmut.__version__}"))
+    run_clean, run_forced_fail = runner.run_clean_tests, mm.run_forced_fail_test
+
+    def clean(tests: list[str]) -> int:
+        if record.clean_passed(tests):
+            return 0
+        code: int = run_clean(tests=tests)
+        if code == 0:
+            record.clean |= set(tests) if tests else {ALL_TESTS}
+            record.save(root)
+        return code
+
+    def forced_fail(mutant_runner: Any) -> None:
+        if record.forced_fail:
+            return
+        run_forced_fail(mutant_runner)  # exits when the tests cannot be made to fail
+        record.forced_fail = True
+        record.save(root)
+
+    runner.run_clean_tests = clean
+    mm.run_forced_fail_test = forced_fail  # type: ignore[assignment]
+    return runner
+
+
+def _run(rest: list[str]) -> None:
+    """`mutmut run` with the gate's hooks on the runner it creates."""
+    import mutmut.__main__ as mm
+
+    mm.create_mutants = _generate_then_skip_noise(mm.create_mutants)
+    make_runner = mm.get_mutant_runner
+    mm.get_mutant_runner = lambda *args, **kwargs: _fixed_costs_once(
+        _limit_by_baseline(make_runner(*args, **kwargs))
+    )
+    mm.cli(["run", *rest], prog_name="mutmut")
+
+
 def main(argv: list[str]) -> None:
     _check_mutmut()
     # Dies with the gate, and mutmut's forked workers with it: none outlives a `kill -9` of the gate.
     lifeline.die_with_parent(lifeline.parent_from_env(os.environ))
     lifeline.follow_forks()
-    argv = _narrow_tests(_apply_settings(argv))
+    argv = _apply_settings(argv)
     if not argv:
-        raise SystemExit(
-            "usage: python -m gate.mutmut.entry [--settings JSON] [--timeout-multiplier X] "
-            "run|generate|map|preflight|count"
-        )
+        raise SystemExit("usage: python -m gate.mutmut.entry [SETTINGS] run|generate|map|preflight|count")
     command, rest = argv[0], argv[1:]
     if command == "generate":
         _generate(_max_children(rest))
@@ -269,9 +398,7 @@ def main(argv: list[str]) -> None:
     elif command == "count":
         _count(rest[2:] if rest[:1] == ["--max-children"] else rest)
     elif command == "run":
-        from mutmut.__main__ import cli
-
-        cli(["run", *rest], prog_name="mutmut")
+        _run(rest)
     else:
         raise SystemExit(f"unknown command {command!r}")
 

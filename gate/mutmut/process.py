@@ -201,7 +201,7 @@ def _entry(config: GateConfig) -> list[str]:
         args += ["--settings", json.dumps(config.mutmut.handed, sort_keys=True)]
     if config.mutmut.timeout_multiplier is None:
         args += ["--timeout-multiplier", str(config.timeout_multiplier)]
-    return args
+    return [*args, "--skip-noise", ",".join(config.noise_kinds)]
 
 
 @contextmanager

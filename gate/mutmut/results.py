@@ -17,6 +17,7 @@ from gate.model import Mutant
 from gate.mutmut.lines import def_lines, first_change, mutation_line
 from gate.mutmut.mutant_id import assign_ids
 from gate.mutmut.names import function_of, local_of, original_of, qualname_of
+from gate.mutmut.noise import SKIPPED_CODE, noise_kind
 from gate.mutmut.selection import Selection
 from gate.mutmut.state import CorruptMeta, Stats, mutated_path, read_meta, read_stats, spans_path, status_of
 
@@ -62,7 +63,7 @@ def _read_file(
     reader = _MutantsFile(root, path)
     target = config.target_of(path) or ""
     entries: list[tuple[str, str, str, str, str]] = []
-    partial: list[tuple[str, str, int, str]] = []
+    partial: list[tuple[str, str, int, str, str]] = []
     for name in names:
         qualname = qualname_of(name)
         texts = reader.texts(name)
@@ -80,7 +81,11 @@ def _read_file(
             if diff:
                 diff += "\n"
         entries.append((name, path, qualname, original, mutated))
-        partial.append((name, qualname, line, diff))
+        reason = ""
+        if codes.get(name) == SKIPPED_CODE and texts is not None:
+            kind = noise_kind("\n".join(texts.original), "\n".join(texts.mutant))
+            reason = f"noise: {kind}" if kind else ""
+        partial.append((name, qualname, line, diff, reason))
     ids = assign_ids(entries)
     return [
         Mutant(
@@ -94,8 +99,9 @@ def _read_file(
             diff=diff,
             tests=stats.tests_for(function_of(name)),
             duration=durations.get(name),
+            skip_reason=reason,
         )
-        for name, qualname, line, diff in partial
+        for name, qualname, line, diff, reason in partial
     ]
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gate.config import GateConfig
 from gate.exit_code import RunError
-from gate.mutmut import freshness, process
+from gate.mutmut import freshness, noise, process
 from gate.mutmut.names import local_function_of
 from gate.mutmut.selection import Selection, for_names
 from gate.mutmut.state import FileMeta, read_or_repair
@@ -69,8 +69,8 @@ def run(
     outcome = RunOutcome(selection=selection)
     after = _snapshot(root, selection.files)
     for name, (code, duration, fhash) in after.items():
-        if not selection.contains(name) or code is None:
-            continue
+        if not selection.contains(name) or code in (None, noise.SKIPPED_CODE):
+            continue  # no verdict, or noise: neither tested nor re-used
         old = before.get(name)
         if names is not None:
             retested = name in names
@@ -155,7 +155,8 @@ def _names_to_test(root: Path, selection: Selection) -> list[str]:
             if not selection.contains(name):
                 continue
             found.add(name)
-            if selection.retests_cached or code is None:
+            # Noise is never run, even when named (gate.mutmut.noise marked it skipped).
+            if code is None or (selection.retests_cached and code != noise.SKIPPED_CODE):
                 names.append(name)
     missing = set(selection.names) - found
     if missing:

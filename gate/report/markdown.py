@@ -220,8 +220,10 @@ def _extras(result: RunResult, counts: Counts) -> list[str]:
         extras.append(f"{counts.suspicious} suspicious")
     if counts.not_checked:
         extras.append(f"{counts.not_checked} not checked")
-    if counts.skipped:
-        extras.append(f"{counts.skipped} skipped")
+    if counts.noise:
+        extras.append(f"{counts.noise} skipped (noise)")
+    if counts.skipped - counts.noise:
+        extras.append(f"{counts.skipped - counts.noise} skipped")
     return extras
 
 

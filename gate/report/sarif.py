@@ -100,6 +100,7 @@ def sarif_log(result: RunResult) -> dict[str, Any]:
             "score": counts.score,
             "coveredScore": counts.covered_score,
             "total": counts.total,
+            "skippedNoise": counts.noise,
             "causesComputed": result.causes_computed,
         },
     }

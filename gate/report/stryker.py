@@ -137,6 +137,8 @@ def _mutant(mutant: Mutant, source: str) -> dict[str, Any]:
 def _status_reason(mutant: Mutant) -> str:
     if mutant.status == Status.ACCEPTED:
         return f"accepted as equivalent: {mutant.accepted_reason}" if mutant.accepted_reason else "accepted"
+    if mutant.status == Status.SKIPPED:
+        return f"skipped ({mutant.skip_reason})" if mutant.skip_reason else "skipped"
     parts = [str(mutant.cause)] if mutant.cause else []
     if mutant.hint:
         parts.append(mutant.hint)

@@ -317,7 +317,8 @@ def _counts_line(counts: Counts) -> str:
     ]
     for name, value in (
         ("suspicious", counts.suspicious),
-        ("skipped", counts.skipped),
+        ("skipped (noise)", counts.noise),
+        ("skipped", counts.skipped - counts.noise),
         ("accepted", counts.accepted),
         ("type-error", counts.type_error),
         ("not-checked", counts.not_checked),

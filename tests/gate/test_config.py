@@ -114,6 +114,16 @@ def test_unknown_key_names_key_and_file(tmp_path: Path) -> None:
             "[tool.gate.pr] max_new_survivors: expected an integer >= 0, got -1",
         ),
         ("[tool.gate.pr]\nmax_new_survivor = 1\n", "[tool.gate.pr] unknown key 'max_new_survivor'"),
+        (
+            '[tool.gate]\nskip_noise = ["logs"]\n',
+            "[tool.gate] skip_noise: expected true, false or a list of 'logging', 'docstrings', 'repr', "
+            "got ['logs']",
+        ),
+        (
+            '[tool.gate]\nskip_noise = "repr"\n',
+            "[tool.gate] skip_noise: expected true, false or a list of 'logging', 'docstrings', 'repr', "
+            "got 'repr'",
+        ),
     ],
 )
 def test_wrong_types_name_the_key(tmp_path: Path, gate: str, expected: str) -> None:
@@ -275,3 +285,18 @@ def test_source_paths_set_nowhere(tmp_path: Path) -> None:
         "pyproject.toml [tool.gate]: source_paths is not set (nor in mutmut defaults); the gate needs it "
         'explicit, e.g. source_paths = ["src"], because mutmut\'s guess depends on the directory name'
     )
+
+
+@pytest.mark.parametrize(
+    ("setting", "kinds"),
+    [
+        ("", ("logging", "docstrings", "repr")),
+        ("skip_noise = true\n", ("logging", "docstrings", "repr")),
+        ("skip_noise = false\n", ()),
+        ('skip_noise = ["repr", "logging"]\n', ("repr", "logging")),
+        ("skip_noise = []\n", ()),
+    ],
+)
+def test_skip_noise_defaults_to_every_kind(tmp_path: Path, setting: str, kinds: tuple[str, ...]) -> None:
+    _project(tmp_path, f'[tool.gate]\n{setting}[tool.gate.targets]\nt = ["pkg/a.py"]\n')
+    assert load_config(tmp_path).noise_kinds == kinds

@@ -1,0 +1,209 @@
+"""Mutants that tell nothing: a change inside a logging call, a docstring or a `__repr__` body.
+
+A test suite that checks such a mutant would pin log wording or debug output, not behaviour, so these
+mutants are skipped before mutmut runs (as PIT does for logging calls). The decision is made from the
+original function and its mutant alone: both are parsed with `ast`, walked side by side down to the
+smallest node that differs, and the kinds below are read off the original nodes around it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import textwrap
+from collections.abc import Iterable
+from pathlib import Path
+
+from gate.config import NOISE_KINDS
+from gate.mutmut.names import local_of, original_of
+from gate.mutmut.state import mutated_path, read_or_repair, spans_path, write_meta
+
+LOGGING, DOCSTRINGS, REPR = KINDS = NOISE_KINDS
+
+# mutmut's exit code for "skipped": nothing in mutmut 3.8 writes it, and `mutmut run` tests only mutants
+# whose verdict is null, so a mutant marked with it is never run.
+SKIPPED_CODE = 34
+
+_LOG_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+)
+
+
+def noise_kind(original: str, mutant: str, kinds: Iterable[str] = KINDS) -> str | None:
+    """The kind of noise (one of `kinds`) a mutant is, given the source texts of the original function
+    and of its mutant; None when it is a mutant worth running (or the texts cannot be parsed)."""
+    wanted = set(kinds)
+    if not wanted:
+        return None
+    try:
+        before, after = _function(original), _function(mutant)
+    except SyntaxError:
+        return None
+    if before is None or after is None:
+        return None
+    if REPR in wanted and _is_repr(before.name):
+        return REPR
+    after.name = before.name  # the mutant's copy carries a generated name
+    path = _path_to_change(before, after)
+    if not path:
+        return None
+    if DOCSTRINGS in wanted and _in_docstring(before, path):
+        return DOCSTRINGS
+    if LOGGING in wanted and any(isinstance(node, ast.Call) and _is_logging_call(node) for node in path):
+        return LOGGING
+    return None
+
+
+def _function(text: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+    tree = ast.parse(textwrap.dedent(text))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            return node
+    return None
+
+
+def _is_repr(name: str) -> bool:
+    """`__repr__` itself, or mutmut's copies of it (xǁCǁ__repr____mutmut_orig, ..._mutmut_3)."""
+    return name == "__repr__" or name.rsplit("ǁ", 1)[-1].startswith("__repr____mutmut_")
+
+
+def _path_to_change(before: ast.AST, after: ast.AST) -> list[ast.AST]:
+    """The original nodes from `before` down to the smallest one that differs from its counterpart in
+    `after`; empty when the two are the same."""
+    if ast.dump(before) == ast.dump(after):
+        return []
+    path: list[ast.AST] = [before]
+    while True:
+        child = _differing_child(before, after)
+        if child is None:
+            return path
+        before, after = child
+        path.append(before)
+
+
+def _differing_child(before: ast.AST, after: ast.AST) -> tuple[ast.AST, ast.AST] | None:
+    """The one child pair in which two differing nodes differ, or None when the difference is the node
+    itself (another type, another operator or literal, a child added or removed, several children)."""
+    if type(before) is not type(after):
+        return None
+    found: list[tuple[ast.AST, ast.AST]] = []
+    for name, value in ast.iter_fields(before):
+        other = getattr(after, name, None)
+        if isinstance(value, list) and isinstance(other, list):
+            if len(value) != len(other):
+                return None
+            pairs = list(zip(value, other, strict=True))
+        else:
+            pairs = [(value, other)]
+        for old, new in pairs:
+            if isinstance(old, ast.AST) and isinstance(new, ast.AST):
+                if ast.dump(old) != ast.dump(new):
+                    found.append((old, new))
+            elif old != new:
+                return None
+    return found[0] if len(found) == 1 else None
+
+
+def _in_docstring(function: ast.FunctionDef | ast.AsyncFunctionDef, path: list[ast.AST]) -> bool:
+    first = function.body[0] if function.body else None
+    return (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+        and first in path
+    )
+
+
+def _is_logging_call(call: ast.Call) -> bool:
+    """logger.info(...), self._log.warning(...), logging.error(...), logging.getLogger(x).debug(...),
+    warnings.warn(...): a method of the logging vocabulary called on something named like a logger."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    receiver = func.value
+    if func.attr == "warn" and isinstance(receiver, ast.Name) and receiver.id == "warnings":
+        return True
+    if func.attr not in _LOG_METHODS:
+        return False
+    if isinstance(receiver, ast.Call):  # logging.getLogger(__name__).info(...)
+        receiver = receiver.func
+    name = (
+        receiver.id
+        if isinstance(receiver, ast.Name)
+        else receiver.attr
+        if isinstance(receiver, ast.Attribute)
+        else ""
+    )
+    return "log" in name.lower()
+
+
+def mark(root: Path, paths: Iterable[str], kinds: Iterable[str]) -> dict[str, str]:
+    """Mark the noise among the generated mutants of `paths` as skipped in their .meta (only mutants with
+    no verdict yet), and give back to mutmut the mutants marked before that `kinds` no longer covers.
+    Run after generation and before mutmut tests anything. Returns name -> kind for every skipped one."""
+    wanted = tuple(kinds)
+    skipped: dict[str, str] = {}
+    for path in paths:
+        meta = read_or_repair(root, path)
+        if meta is None:
+            continue
+        candidates = [n for n, code in meta.exit_code_by_key.items() if code in (None, SKIPPED_CODE)]
+        kinds_by_name = _kinds(root, path, candidates, wanted) if candidates else {}
+        changed = False
+        for name in candidates:
+            kind = kinds_by_name.get(name)
+            code = SKIPPED_CODE if kind else None
+            if kind:
+                skipped[name] = kind
+            if meta.exit_code_by_key[name] != code:
+                meta.exit_code_by_key[name] = code
+                changed = True
+        if changed:
+            write_meta(root, meta)
+    return skipped
+
+
+def _kinds(root: Path, path: str, names: list[str], kinds: tuple[str, ...]) -> dict[str, str]:
+    """name -> kind of noise, read from the mutated copy through its .spans index. Functions with no
+    docstring, no logging call and another name than __repr__ are ruled out without reading their mutants."""
+    try:
+        spans = json.loads(spans_path(root, path).read_text(encoding="utf-8"))["spans"]
+        lines = mutated_path(root, path).read_text(encoding="utf-8").splitlines(keepends=True)
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+    def text(local: str) -> str | None:
+        span = spans.get(local)
+        return "".join(lines[span[0] - 1 : span[1]]) if span else None
+
+    found: dict[str, str] = {}
+    by_function: dict[str, list[str]] = {}
+    for name in names:
+        by_function.setdefault(original_of(name), []).append(name)
+    for original_name, members in by_function.items():
+        original = text(original_name)
+        if original is None or not _may_hold_noise(original, kinds):
+            continue
+        for name in members:
+            mutant = text(local_of(name))
+            kind = noise_kind(original, mutant, kinds) if mutant is not None else None
+            if kind:
+                found[name] = kind
+    return found
+
+
+def _may_hold_noise(original: str, kinds: tuple[str, ...]) -> bool:
+    try:
+        function = _function(original)
+    except SyntaxError:
+        return False
+    if function is None:
+        return False
+    return (
+        (REPR in kinds and _is_repr(function.name))
+        or (DOCSTRINGS in kinds and ast.get_docstring(function, clean=False) is not None)
+        or (
+            LOGGING in kinds
+            and any(isinstance(n, ast.Call) and _is_logging_call(n) for n in ast.walk(function))
+        )
+    )
