@@ -74,8 +74,9 @@ def missing_names(
     return missing
 
 
-def _check_mutmut() -> None:
-    missing = missing_names(REQUIRED)
+def _check_mutmut(modules: Iterable[str] | None = None) -> None:
+    """Exit 3 with one line when the installed mutmut lacks a name of ``REQUIRED`` (of ``modules`` only)."""
+    missing = missing_names({m: n for m, n in REQUIRED.items() if modules is None or m in modules})
     if missing:
         from importlib.metadata import version
 
@@ -132,9 +133,10 @@ _OPTIONS = ("--settings", "--timeout-multiplier", "--skip-noise", "--tests-by-mu
 _noise_kinds: tuple[str, ...] | None = None  # None: every kind (set by --skip-noise)
 
 
-def _apply_settings(argv: list[str]) -> list[str]:
-    """Apply the SETTINGS before the command; returns the command and its operands. The handed settings
-    go first: they make mutmut reload its configuration, which the others then adjust."""
+def _apply_settings(argv: list[str]) -> tuple[list[str], str | None]:
+    """Apply the SETTINGS before the command; returns the command and its operands, and the file of
+    --tests-by-mutant (applied once every name is checked). The handed settings go first: they make mutmut
+    reload its configuration, which the others then adjust."""
     global _noise_kinds
     options: dict[str, str] = {}
     while argv[:1] and argv[0] in _OPTIONS and len(argv) > 1:
@@ -148,18 +150,7 @@ def _apply_settings(argv: list[str]) -> list[str]:
         config().timeout_multiplier = float(options["--timeout-multiplier"])
     if "--skip-noise" in options:
         _noise_kinds = tuple(kind for kind in options["--skip-noise"].split(",") if kind)
-    if "--tests-by-mutant" in options:
-        _narrow_tests(options["--tests-by-mutant"])
-    return argv
-    from mutmut.configuration import config
-
-    while argv[:1] in (["--timeout-multiplier"], ["--skip-noise"]):
-        if argv[0] == "--timeout-multiplier":
-            config().timeout_multiplier = float(argv[1])
-        else:
-            _noise_kinds = tuple(kind for kind in argv[1].split(",") if kind)
-        argv = argv[2:]
-    return argv
+    return argv, options.get("--tests-by-mutant")
 
 
 def _narrow_tests(map_file: str) -> None:
@@ -381,11 +372,16 @@ def _run(rest: list[str]) -> None:
 
 
 def main(argv: list[str]) -> None:
-    _check_mutmut()
+    # mutmut.__main__ loads mutmut's configuration at import: the gate's settings are handed over first,
+    # with only the configuration module checked, and the other names after.
+    _check_mutmut(["mutmut.configuration"])
     # Dies with the gate, and mutmut's forked workers with it: none outlives a `kill -9` of the gate.
     lifeline.die_with_parent(lifeline.parent_from_env(os.environ))
     lifeline.follow_forks()
-    argv = _apply_settings(argv)
+    argv, tests_by_mutant = _apply_settings(argv)
+    _check_mutmut()
+    if tests_by_mutant is not None:
+        _narrow_tests(tests_by_mutant)
     if not argv:
         raise SystemExit("usage: python -m gate.mutmut.entry [SETTINGS] run|generate|map|preflight|count")
     command, rest = argv[0], argv[1:]
