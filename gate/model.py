@@ -74,6 +74,34 @@ class Replacement:
 
 
 @dataclass
+class Witness:
+    """What tells a survivor apart at its function's boundary (gate.witness), or that nothing did.
+
+    ``kind`` is ``differs`` (a call in ``test`` behaves otherwise under the mutant; ``suggestion`` is an
+    assertion that kills it, shown only when ``verified``), ``no-difference`` (``calls`` calls across
+    ``tests`` tests all behaved alike) or ``unavailable`` (``note`` says why nothing was observed)."""
+
+    kind: str
+    test: str = ""
+    call: str = ""
+    original: str = ""
+    mutant: str = ""
+    suggestion: str = ""
+    verified: bool = False
+    calls: int = 0
+    tests: int = 0
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Witness:
+        known = {f: data[f] for f in cls.__dataclass_fields__ if f in data}
+        return cls(**known)
+
+
+@dataclass
 class Mutant:
     """One mutant, with its verdict and, when not killed, why."""
 
@@ -94,6 +122,7 @@ class Mutant:
     flaky: bool = False  # survived in the batch, killed when re-run alone
     reused: bool = False  # verdict taken from the cache, not re-tested in this run
     accepted_reason: str = ""
+    witness: Witness | None = None  # survivors the witness stage looked at
 
     @property
     def qualname(self) -> str:
@@ -123,6 +152,8 @@ class Mutant:
             data["reused"] = True
         if self.accepted_reason:
             data["accepted_reason"] = self.accepted_reason
+        if self.witness is not None:
+            data["witness"] = self.witness.to_json()
         return data
 
     @classmethod
@@ -145,6 +176,7 @@ class Mutant:
             flaky=bool(data.get("flaky", False)),
             reused=bool(data.get("reused", False)),
             accepted_reason=data.get("accepted_reason", ""),
+            witness=Witness.from_json(data["witness"]) if data.get("witness") else None,
         )
 
 
