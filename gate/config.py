@@ -48,6 +48,10 @@ def _is_positive_number(value: Any) -> bool:
     return _is_number(value) and value > 0
 
 
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class Key:
     """One setting: its check, what the check expects (for the error line), its default and meaning."""
@@ -71,6 +75,15 @@ KEYS: dict[str, dict[str, Key]] = {
             f"mutmut's timeout multiplier when [mutmut] sets none (default {DEFAULT_TIMEOUT_MULTIPLIER})",
         ),
         "max_children": Key(_is_positive_int, "a positive integer", None, "parallel mutmut workers"),
+        "witnesses": Key(
+            _is_bool,
+            "true or false",
+            False,
+            "witnesses for the full run too (gate check and gate pr always look for them)",
+        ),
+        "witness_budget": Key(
+            _is_number, "a number of seconds", 120, "time the witness stage may take per run (0: none)"
+        ),
         "lock_wait": Key(
             _is_number, "a number of seconds", 0, "how long a second run waits for the first one's lock"
         ),

@@ -56,6 +56,7 @@ format_options = format_options_for("text")
 
 
 def run_options(func: F) -> F:
+    func = witness_option(func)
     func = click.option(
         "--no-causes",
         is_flag=True,
@@ -81,6 +82,23 @@ def run_options(func: F) -> F:
         help="Overall score floor in percent (overrides [tool.gate] fail_under).",
     )(func)
     return func
+
+
+def witness_option(func: F) -> F:
+    return click.option(
+        "--witness-budget",
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        help="Time for the witnesses of weak survivors: the value that differs and a verified assertion "
+        "(default: [tool.gate] witness_budget; 0 turns them off; gate run needs [tool.gate] witnesses = true).",
+    )(func)
+
+
+def witness_budget(config: GateConfig, given: float | None, *, full_run: bool = False) -> float:
+    """The seconds the witness stage gets: on for check and pr, opt-in for the full run."""
+    if full_run and not config.value("witnesses"):
+        return 0.0
+    return float(given if given is not None else config.value("witness_budget"))
 
 
 def project_config() -> GateConfig:
@@ -139,6 +157,7 @@ def execute(
     no_progress: bool,
     quiet: bool,
     no_causes: bool = False,
+    witness_budget: float = 0.0,
 ) -> pipeline.Execution:
     """Test the chosen mutants, showing progress unless --quiet or --no-progress."""
     with ProgressReporter(enabled=not (quiet or no_progress)) as progress:
@@ -149,6 +168,7 @@ def execute(
             max_children=max_children,
             on_progress=progress.update,
             causes=not no_causes,
+            witness_budget=witness_budget,
         )
 
 

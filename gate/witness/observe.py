@@ -1,9 +1,9 @@
 """The witness stage: run a survivor's tests under the original and the mutant with the probe, pair the
 calls, and turn the first pair that differs into a witness with a verified assertion.
 
-Costs per survivor: one probe run of its tests under the mutant, one under the original (shared by the
-mutants of a function), both at once; then, for a suggestion, one run of a single scratch test per side.
-Witnesses are cached in ``.gate/witness.json`` by mutant, tests and the hashes of their sources.
+Costs: one pytest run per function, which runs its tests once under the original and once under each of its
+survivors; then one run for all the suggestions, each on a scratch copy of its test under the original and
+its mutant. So at most two extra runs of a survivor's tests. Witnesses are cached in ``.gate/witness.json`` by mutant, tests and the hashes of their sources.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from gate.atomic import write_text_atomic
 from gate.model import Mutant, Status, Witness
 from gate.mutmut.names import function_of
-from gate.witness import probe, suggest
+from gate.witness import OUT_ENV, PLAN_ENV, PROBE, suggest
 
 CACHE = Path(".gate") / "witness.json"
 SCHEMA = "gate-witness/1"
@@ -35,12 +35,10 @@ _PYTEST = ("--rootdir=.", "-q", "-p", "no:randomly", "-p", "no:random-order", "-
 
 @dataclass
 class Observation:
-    """One probe run: the calls of the function per test, the tests' outcomes, or why it saw nothing."""
+    """The calls of the function per test, in one variant (the original or a mutant)."""
 
     calls: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-    outcomes: dict[str, str] = field(default_factory=dict)
-    problem: str = ""
 
 
 @dataclass
@@ -60,119 +58,125 @@ def wanted(mutant: Mutant) -> bool:
 
 
 def attach(root: Path, mutants: Sequence[Mutant], budget_s: float, warnings: list[str]) -> int:
-    """Give each wanted survivor its witness, cached ones first; returns how many got one.
-    The stage stops when ``budget_s`` seconds are spent and says so in ``warnings``."""
+    """Give each wanted survivor its witness (cached ones from ``.gate/witness.json``); returns how many
+    got one. One probe run per function observes the original and all its survivors; one more run
+    verifies every suggestion. The stage stops when ``budget_s`` seconds are spent and says so."""
     chosen = [m for m in mutants if wanted(m)]
     if not chosen or budget_s <= 0:
         return 0
     cache = _load_cache(root)
-    budget = Budget(budget_s)
-    originals: dict[tuple[str, tuple[str, ...]], Observation] = {}
-    done = 0
+    keys = {m.name: cache_key(root, m) for m in chosen}
+    groups: dict[str, list[Mutant]] = {}
     for mutant in chosen:
-        key = cache_key(root, mutant)
-        if key in cache:
-            mutant.witness = Witness.from_json(cache[key])
-            done += 1
-            continue
+        if keys[mutant.name] in cache:
+            mutant.witness = Witness.from_json(cache[keys[mutant.name]])
+        else:
+            groups.setdefault(function_of(mutant.name), []).append(mutant)
+    budget = Budget(budget_s)
+    seen: list[Mutant] = []
+    for function, group in groups.items():
         if budget.left() <= 0:
-            warnings.append(
-                f"witnesses: the budget of {budget_s:g} s was spent after {done} of {len(chosen)} "
-                "survivor(s); raise --witness-budget for the rest"
-            )
             break
-        mutant.witness = witness_for(root, mutant, budget, originals)
-        if mutant.witness.kind != "unavailable":
-            cache[key] = mutant.witness.to_json()
-        done += 1
+        observe(root, function, group, budget)
+        seen += group
+    verify(root, [m for m in seen if m.witness is not None and m.witness.suggestion], budget)
+    for mutant in seen:
+        if mutant.witness is not None and mutant.witness.kind != "unavailable":
+            cache[keys[mutant.name]] = mutant.witness.to_json()
     _save_cache(root, cache)
+    done = sum(1 for m in chosen if m.witness is not None)
+    if done < len(chosen):
+        warnings.append(
+            f"witnesses: the budget of {budget_s:g} s was spent after {done} of {len(chosen)} "
+            "survivor(s); raise --witness-budget for the rest"
+        )
     return done
 
 
-def witness_for(
-    root: Path,
-    mutant: Mutant,
-    budget: Budget,
-    originals: dict[tuple[str, tuple[str, ...]], Observation] | None = None,
-) -> Witness:
-    """Observe, pair, and verify a suggestion for one survivor."""
-    function = function_of(mutant.name)
-    tests = tuple(mutant.tests)
-    shared = originals if originals is not None else {}
-    original = shared.get((function, tests))
-    if original is None:
-        original, changed = _observe_both(root, function, tests, mutant.name, budget)
-        shared[(function, tests)] = original
-    else:
-        changed = _observe(root, function, tests, mutant.name, budget)
-    problem = original.problem or changed.problem
-    if problem:
-        return Witness(kind="unavailable", note=problem)
-    found = first_difference(original, changed, tests)
+def observe(root: Path, function: str, group: Sequence[Mutant], budget: Budget) -> None:
+    """Run the group's tests under the original and under each of its mutants, and give each mutant the
+    first pair of calls that differs (with a suggestion still to verify), or "no difference"."""
+    tests = list(dict.fromkeys(test for mutant in group for test in mutant.tests))
+    variants = ["", *(m.name for m in group)]
+    data, problem = run_probe(root, {"function": function, "variants": variants}, tests, budget)
+    if not problem and data.get("installed"):
+        problem = f"not observable: {data['installed']}"
+    runs = data.get("runs", {})
+    for mutant in group:
+        if problem or "" not in runs or mutant.name not in runs:
+            mutant.witness = Witness(kind="unavailable", note=problem or "the probe saw no complete run")
+            continue
+        original, changed = Observation(**runs[""]), Observation(**runs[mutant.name])
+        mutant.witness = judge(mutant, original, changed)
+
+
+def judge(mutant: Mutant, original: Observation, changed: Observation) -> Witness:
+    """The witness of one mutant from the two observations of its tests."""
+    found = first_difference(original, changed, mutant.tests)
     if found is None:
-        return no_difference(mutant, original)
+        return no_difference(original)
     test, before, after = found
-    witness = Witness(
+    return Witness(
         kind="differs",
         test=test,
         call=(before or after or {}).get("call", ""),
         original=describe(before),
         mutant=describe(after),
+        suggestion=suggest.propose(before, after),
     )
-    proposal = suggest.propose(before, after)
-    if proposal and budget.left() > 0:
-        witness.suggestion = proposal
-        witness.verified = suggest.verify(root / "mutants", test, proposal, mutant.name, budget.left())
+
+
+def verify(root: Path, mutants: Sequence[Mutant], budget: Budget) -> None:
+    """Keep each suggestion only if its scratch copy of the test passes on the original and fails on
+    the mutant; all of them in one pytest run."""
+    witnesses = [m.witness for m in mutants if m.witness is not None]
+    if not witnesses:
+        return
+    mutants_dir = root / "mutants"
+    files, nodes = suggest.scratch_copies(mutants_dir, [(w.test, w.suggestion) for w in witnesses])
+    plan = {node: m.name for node, m in zip(nodes, mutants, strict=True) if node is not None}
+    try:
+        data, _problem = run_probe(root, {"verify": plan}, sorted(plan), budget) if plan else ({}, "")
+    finally:
+        for file in files:
+            file.unlink(missing_ok=True)
+    outcomes = data.get("outcomes", {})
+    for node, mutant in zip(nodes, mutants, strict=True):
+        witness = mutant.witness
+        if witness is None:
+            continue
+        witness.verified = (
+            node is not None
+            and outcomes.get("", {}).get(node) == "passed"
+            and outcomes.get(mutant.name, {}).get(node) == "failed"
+        )
         if not witness.verified:
             witness.suggestion = ""
-    return witness
 
 
-def _observe_both(
-    root: Path, function: str, tests: tuple[str, ...], name: str, budget: Budget
-) -> tuple[Observation, Observation]:
-    """The original (MUTANT_UNDER_TEST set to nothing any trampoline matches, as mutmut's clean run
-    does) and the mutant, observed in two processes at once."""
+def run_probe(
+    root: Path, plan: dict[str, Any], tests: Sequence[str], budget: Budget
+) -> tuple[dict[str, Any], str]:
+    """One pytest run in ``mutants/`` with the probe and ``plan``; its JSON, or why there is none."""
     with tempfile.TemporaryDirectory(prefix="gate-witness-") as scratch:
-        runs = [_start(root, function, tests, which, Path(scratch) / f"{i}.json") for i, which in enumerate(("", name))]
-        return _finish(runs[0], budget), _finish(runs[1], budget)
-
-
-def _observe(root: Path, function: str, tests: tuple[str, ...], name: str, budget: Budget) -> Observation:
-    with tempfile.TemporaryDirectory(prefix="gate-witness-") as scratch:
-        return _finish(_start(root, function, tests, name, Path(scratch) / "run.json"), budget)
-
-
-@dataclass
-class _Run:
-    process: subprocess.Popen[bytes]
-    out: Path
-
-
-def _start(root: Path, function: str, tests: tuple[str, ...], mutant: str, out: Path) -> _Run:
-    env = dict(os.environ)
-    env.update({"MUTANT_UNDER_TEST": mutant, probe.FUNCTION_ENV: function, probe.OUT_ENV: str(out)})
-    command = [sys.executable, "-m", "pytest", *_PYTEST, "-p", probe.__name__, *tests]
-    process = subprocess.Popen(
-        command, cwd=root / "mutants", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    return _Run(process, out)
-
-
-def _finish(run: _Run, budget: Budget) -> Observation:
-    try:
-        code = run.process.wait(timeout=max(budget.left(), 1.0))
-    except subprocess.TimeoutExpired:
-        run.process.kill()
-        run.process.wait()
-        return Observation(problem="the witness budget ran out while the tests ran")
-    try:
-        data = json.loads(run.out.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return Observation(problem=f"the probe's pytest run ended with exit {code} before recording")
-    if data.get("installed"):
-        return Observation(problem=f"not observable: {data['installed']}")
-    return Observation(calls=data["calls"], counts=data["counts"], outcomes=data["outcomes"])
+        plan_path, out = Path(scratch) / "plan.json", Path(scratch) / "out.json"
+        plan_path.write_text(json.dumps(plan), encoding="utf-8")
+        env = dict(os.environ, **{PLAN_ENV: str(plan_path), OUT_ENV: str(out)})
+        env.pop("MUTANT_UNDER_TEST", None)
+        command = [sys.executable, "-m", "pytest", *_PYTEST, "-p", PROBE, *tests]
+        process = subprocess.Popen(
+            command, cwd=root / "mutants", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        try:
+            code = process.wait(timeout=max(budget.left(), 1.0))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            return {}, "the witness budget ran out while the tests ran"
+        try:
+            return json.loads(out.read_text(encoding="utf-8")), ""
+        except (OSError, ValueError):
+            return {}, f"the probe's pytest run ended with exit {code} before recording"
 
 
 def _key(record: dict[str, Any]) -> tuple[Any, ...]:
@@ -215,11 +219,13 @@ def describe(record: dict[str, Any] | None) -> str:
     return text
 
 
-def no_difference(mutant: Mutant, original: Observation) -> Witness:
+def no_difference(original: Observation) -> Witness:
     """Every call behaved alike: an equivalent mutant, or an effect the tests never read."""
     calls = sum(original.counts.values())
     tests = len([t for t, n in original.counts.items() if n])
-    changed = sorted({name for records in original.calls.values() for r in records for name in r.get("changed", {})})
+    changed = sorted(
+        {name for records in original.calls.values() for r in records for name in r.get("changed", {})}
+    )
     note = "it sets " + ", ".join(f"self.{name}" for name in changed) if changed else ""
     return Witness(kind="no-difference", calls=calls, tests=tests, note=note)
 
@@ -252,4 +258,6 @@ def _load_cache(root: Path) -> dict[str, Any]:
 
 
 def _save_cache(root: Path, entries: dict[str, Any]) -> None:
-    write_text_atomic(root / CACHE, json.dumps({"schema": SCHEMA, "entries": entries}, indent=1, sort_keys=True))
+    write_text_atomic(
+        root / CACHE, json.dumps({"schema": SCHEMA, "entries": entries}, indent=1, sort_keys=True)
+    )

@@ -1,10 +1,13 @@
-"""The pytest plugin that records, at mutmut's trampoline, every call of one mutated function per test.
+"""The pytest plugin that records, at mutmut's trampoline, every call of one mutated function per test,
+running the selected tests once per variant (the original, then each mutant) in one process.
 
-Loaded with ``-p gate.witness.probe`` in a pytest run inside ``mutants/``; ``GATE_WITNESS_FUNCTION`` names the
-function as mutmut mangles it (``pkg.calc.x_grade``, ``pkg.shop.xǁCartǁadd``) and ``GATE_WITNESS_OUT`` the
-JSON file it writes. mutmut's trampoline looks the original and every mutant up in a module-level dict at each
-call, so wrapping that dict's entries observes the function however the tests imported it, without touching
-user code. Uses only public pytest API (pytest 8.0 to 9.x).
+Loaded with ``-p gate.witness.probe`` in a pytest run inside ``mutants/``. ``GATE_WITNESS_PLAN`` names a JSON
+plan: ``{"function": "pkg.calc.x_grade", "variants": ["", "pkg.calc.x_grade__mutmut_3"]}`` to observe, or
+``{"verify": {node id: mutant}}`` to run each scratch test under the original and its mutant;
+``GATE_WITNESS_OUT`` the JSON file it writes. mutmut's trampoline looks the original and every mutant up in a
+module-level dict at each call, and reads MUTANT_UNDER_TEST at each call, so wrapping that dict's entries
+observes the function however the tests imported it, without touching user code, and setting the variable
+between passes switches the variant. Uses only public pytest API (pytest 8.0 to 9.x).
 """
 
 from __future__ import annotations
@@ -20,10 +23,9 @@ from typing import Any
 import pytest
 
 from gate.mutmut.names import SEPARATOR, local_of, module_of
+from gate.witness import OUT_ENV, PLAN_ENV
 from gate.witness.values import bounded_repr, reference, to_source
 
-FUNCTION_ENV = "GATE_WITNESS_FUNCTION"
-OUT_ENV = "GATE_WITNESS_OUT"
 # Calls recorded per test beyond which only the count grows: a loop must not fill the memory.
 MAX_CALLS = 200
 
@@ -44,7 +46,6 @@ class Recorder:
         self.async_test = False
         self.calls: dict[str, list[dict[str, Any]]] = {}
         self.counts: dict[str, int] = {}
-        self.outcomes: dict[str, str] = {}
 
     def install(self) -> None:
         try:
@@ -130,7 +131,12 @@ class Recorder:
         return f"{target}({', '.join(s for s in sources if s)})"
 
     def _finish(
-        self, record: dict[str, Any] | None, args: tuple[Any, ...], *, returned: Any = None, raised: Any = None
+        self,
+        record: dict[str, Any] | None,
+        args: tuple[Any, ...],
+        *,
+        returned: Any = None,
+        raised: Any = None,
     ) -> None:
         if record is None:
             return
@@ -146,7 +152,10 @@ class Recorder:
         record["async_test"] = self.async_test
         if "before" in record:
             before, after = record.pop("before"), _state(args[0])
-            changed = {k: [before.get(k, "<unset>"), after.get(k, "<unset>")] for k in sorted(set(before) | set(after))}
+            changed = {
+                k: [before.get(k, "<unset>"), after.get(k, "<unset>")]
+                for k in sorted(set(before) | set(after))
+            }
             record["changed"] = {k: v for k, v in changed.items() if v[0] != v[1]}
 
 
@@ -164,54 +173,96 @@ def _builtin(kind: type) -> str | None:
     return kind.__name__ if getattr(builtins, kind.__name__, None) is kind else None
 
 
-_RECORDER: Recorder | None = None
+class Probe:
+    """The plan, the recorder when observing, and the outcome of every test in every variant."""
+
+    def __init__(self, plan: dict[str, Any]) -> None:
+        self.function = str(plan.get("function", ""))
+        self.variants: list[str] = [str(v) for v in plan.get("variants", [])]
+        self.verify: dict[str, str] = {str(k): str(v) for k, v in plan.get("verify", {}).items()}
+        self.recorder = Recorder(self.function) if self.function else None
+        self.outcomes: dict[str, dict[str, str]] = {}
+        self.runs: dict[str, Any] = {}
+        self.variant = ""
+
+    def run(self, session: pytest.Session) -> None:
+        items = list(session.items)
+        if self.recorder is not None:
+            self.recorder.install()
+            for variant in self.variants:
+                self._pass(session, items, variant)
+                self.runs[variant] = {"calls": self.recorder.calls, "counts": self.recorder.counts}
+                self.recorder.calls, self.recorder.counts = {}, {}
+            return
+        for item in items:
+            mutant = self.verify.get(item.nodeid)
+            if mutant is not None:
+                for variant in ("", mutant):
+                    self._pass(session, [item], variant)
+
+    def _pass(self, session: pytest.Session, items: list[pytest.Item], variant: str) -> None:
+        """One run of ``items`` with MUTANT_UNDER_TEST set to ``variant`` ("" matches no trampoline, as in
+        mutmut's clean run); every fixture is torn down at its end, so the next pass starts afresh."""
+        self.variant = variant
+        os.environ["MUTANT_UNDER_TEST"] = variant
+        for index, item in enumerate(items):
+            following = items[index + 1] if index + 1 < len(items) else None
+            item.ihook.pytest_runtest_protocol(item=item, nextitem=following)
+            if session.shouldstop or session.shouldfail:
+                break
+
+    def record(self, report: pytest.TestReport) -> None:
+        outcomes = self.outcomes.setdefault(self.variant, {})
+        if report.failed or (report.when == "call" and report.nodeid not in outcomes):
+            outcomes[report.nodeid] = "failed" if report.failed else report.outcome
+
+    def to_json(self) -> dict[str, Any]:
+        installed = self.recorder.installed if self.recorder is not None else ""
+        return {"installed": installed, "runs": self.runs, "outcomes": self.outcomes}
+
+
+_PROBE: Probe | None = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    global _RECORDER
-    mangled = os.environ.get(FUNCTION_ENV, "")
-    if mangled:
-        _RECORDER = Recorder(mangled)
+    global _PROBE
+    plan = os.environ.get(PLAN_ENV, "")
+    if plan:
+        _PROBE = Probe(json.loads(Path(plan).read_text(encoding="utf-8")))
 
 
-def pytest_collection_finish(session: pytest.Session) -> None:
-    if _RECORDER is not None:
-        _RECORDER.install()
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> bool | None:
+    if _PROBE is None or session.config.option.collectonly:
+        return None
+    if session.testsfailed and not session.config.option.continue_on_collection_errors:
+        return None  # pytest's own loop reports the collection errors
+    _PROBE.run(session)
+    return True
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if _RECORDER is None:
+    recorder = _PROBE.recorder if _PROBE is not None else None
+    if recorder is None:
         return
     module = getattr(item, "module", None)
-    _RECORDER.namespace = dict(vars(module)) if module is not None else {}
-    function = getattr(item, "function", None)
-    _RECORDER.async_test = inspect.iscoroutinefunction(function)
-    _RECORDER.test = item.nodeid
+    recorder.namespace = dict(vars(module)) if module is not None else {}
+    recorder.async_test = inspect.iscoroutinefunction(getattr(item, "function", None))
+    recorder.test = item.nodeid
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if _RECORDER is None:
-        return
-    if report.failed or (report.when == "call" and report.nodeid not in _RECORDER.outcomes):
-        _RECORDER.outcomes[report.nodeid] = report.outcome
+    if _PROBE is not None:
+        _PROBE.record(report)
 
 
 def pytest_runtest_logfinish(nodeid: str) -> None:
-    if _RECORDER is not None:
-        _RECORDER.test = None
+    if _PROBE is not None and _PROBE.recorder is not None:
+        _PROBE.recorder.test = None
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if _RECORDER is None:
-        return
     out = os.environ.get(OUT_ENV)
-    if not out:
-        return
-    data = {
-        "installed": _RECORDER.installed,
-        "calls": _RECORDER.calls,
-        "counts": _RECORDER.counts,
-        "outcomes": _RECORDER.outcomes,
-    }
-    Path(out).write_text(json.dumps(data), encoding="utf-8")
+    if _PROBE is not None and out:
+        Path(out).write_text(json.dumps(_PROBE.to_json()), encoding="utf-8")

@@ -4,10 +4,8 @@ the test (it must pass on the original and fail on the mutant) before anyone see
 from __future__ import annotations
 
 import ast
-import os
 import re
-import subprocess
-import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -44,42 +42,62 @@ def propose(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
     return f"assert {call} {operator} {value}"
 
 
-def verify(mutants_dir: Path, test: str, suggestion: str, mutant: str, timeout: float) -> bool:
-    """True when the test with ``suggestion`` appended passes on the original and fails on the mutant."""
-    scratch = scratch_copy(mutants_dir, test, suggestion)
-    if scratch is None:
-        return False
-    path, node = scratch
-    try:
-        runs = [_start(mutants_dir, node, which) for which in ("", mutant)]
-        codes = [_wait(run, timeout) for run in runs]
-    finally:
-        path.unlink(missing_ok=True)
-    return codes[0] == 0 and codes[1] == 1
+def scratch_copies(
+    mutants_dir: Path, proposals: Sequence[tuple[str, str]]
+) -> tuple[list[Path], list[str | None]]:
+    """For each (test node id, suggestion), a copy of the test named ``<test>__gate_witness_<i>`` with the
+    suggestion at the end of its body, written next to the test in a scratch file per test file. Returns
+    the files written and each copy's node id (None where the test could not be copied)."""
+    nodes: list[str | None] = [None] * len(proposals)
+    by_file: dict[str, list[int]] = {}
+    for index, (test, _suggestion) in enumerate(proposals):
+        by_file.setdefault(test.partition("::")[0], []).append(index)
+    written: list[Path] = []
+    for file, indexes in by_file.items():
+        source_path = mutants_dir / file
+        try:
+            source = source_path.read_text(encoding="utf-8")
+            tree = ast.parse(source)
+        except (OSError, SyntaxError, ValueError):
+            continue
+        lines = source.splitlines()
+        path = source_path.with_name(SCRATCH_PREFIX + source_path.name)
+        inserts: list[tuple[int, list[str]]] = []
+        for index in indexes:
+            test, suggestion = proposals[index]
+            copied = _copy(tree, lines, test, suggestion, f"__gate_witness_{index}")
+            if copied is not None:
+                at, copy, rest = copied
+                inserts.append((at, copy))
+                nodes[index] = path.relative_to(mutants_dir).as_posix() + "::" + rest
+        if not inserts:
+            continue
+        for at, copy in sorted(inserts, key=lambda pair: -pair[0]):
+            lines[at:at] = copy
+        if any("pytest.raises" in proposals[i][1] for i in indexes) and not _imports_pytest(tree):
+            lines.append("import pytest")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written.append(path)
+    return written, nodes
 
 
-def scratch_copy(mutants_dir: Path, test: str, suggestion: str) -> tuple[Path, str] | None:
-    """Write the test's file with ``suggestion`` at the end of the test's body; its path and node id."""
-    file, _, rest = test.partition("::")
-    parts = rest.split("::")
-    source_path = mutants_dir / file
-    try:
-        source = source_path.read_text(encoding="utf-8")
-        tree = ast.parse(source)
-    except (OSError, SyntaxError, ValueError):
+def _copy(
+    tree: ast.Module, lines: list[str], test: str, suggestion: str, suffix: str
+) -> tuple[int, list[str], str] | None:
+    """Where to insert the copy (after the test), its lines, and its node id after the file part."""
+    parts = test.partition("::")[2].split("::")
+    name, bracket, params = parts[-1].partition("[")
+    node = _find(tree.body, [*parts[:-1], name])
+    if node is None or node.end_lineno is None or not node.body or node.body[0].lineno == node.lineno:
         return None
-    node = _find(tree.body, [*parts[:-1], parts[-1].split("[", 1)[0]])
-    if node is None or not node.body or node.body[0].lineno == node.lineno or node.end_lineno is None:
-        return None
+    first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+    copy = lines[first - 1 : node.end_lineno]
+    def_index = node.lineno - first
+    copy[def_index] = copy[def_index].replace(f"def {name}(", f"def {name}{suffix}(", 1)
     indent = " " * node.body[0].col_offset
-    lines = source.splitlines()
-    added = [indent + line for line in suggestion.splitlines()]
-    lines[node.end_lineno : node.end_lineno] = added
-    if "pytest.raises" in suggestion and not _imports_pytest(tree):
-        lines.append("import pytest")
-    path = source_path.with_name(SCRATCH_PREFIX + source_path.name)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path, path.relative_to(mutants_dir).as_posix() + "::" + rest
+    copy += [indent + line for line in suggestion.splitlines()]
+    rest = "::".join([*parts[:-1], name + suffix + bracket + params])
+    return node.end_lineno, ["", *copy], rest
 
 
 def _find(body: list[ast.stmt], names: list[str]) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -94,21 +112,7 @@ def _find(body: list[ast.stmt], names: list[str]) -> ast.FunctionDef | ast.Async
 
 def _imports_pytest(tree: ast.Module) -> bool:
     return any(
-        isinstance(node, ast.Import) and any(alias.name == "pytest" and not alias.asname for alias in node.names)
+        isinstance(node, ast.Import)
+        and any(alias.name == "pytest" and not alias.asname for alias in node.names)
         for node in tree.body
     )
-
-
-def _start(mutants_dir: Path, node: str, mutant: str) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, MUTANT_UNDER_TEST=mutant)
-    command = [sys.executable, "-m", "pytest", "--rootdir=.", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", node]
-    return subprocess.Popen(command, cwd=mutants_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _wait(process: subprocess.Popen[bytes], timeout: float) -> int | None:
-    try:
-        return process.wait(timeout=max(timeout, 1.0))
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        return None

@@ -38,7 +38,9 @@ def reference(obj: Any, namespace: dict[str, Any]) -> str | None:
     """A dotted name under which ``namespace`` reaches ``obj`` (a class, a function): a name bound to it,
     or an attribute path from a module bound in it. None when it is out of reach."""
     # Only names a test could write: pytest's assertion rewriting binds `@py_builtins` and the like.
-    names = {name: value for name, value in namespace.items() if name.isidentifier() and not name.startswith("__")}
+    names = {
+        name: value for name, value in namespace.items() if name.isidentifier() and not name.startswith("__")
+    }
     for name, value in names.items():
         if value is obj:
             return name
@@ -97,12 +99,14 @@ def _composite(value: Any, namespace: dict[str, Any], depth: int) -> str | None:
         return f"{owner}.{value.name}" if owner else None
     if kind in (list, tuple, set, frozenset):
         items = [to_source(item, namespace, depth + 1) for item in value]
-        if any(item is None for item in items):
+        parts = [item for item in items if item is not None]
+        if len(parts) < len(items):
             return None
-        parts = sorted(items) if kind in (set, frozenset) else items
-        return _container(kind, [p for p in parts if p is not None])
+        return _container(kind, sorted(parts) if kind in (set, frozenset) else parts)
     if kind is dict:
-        pairs = [(to_source(k, namespace, depth + 1), to_source(v, namespace, depth + 1)) for k, v in value.items()]
+        pairs = [
+            (to_source(k, namespace, depth + 1), to_source(v, namespace, depth + 1)) for k, v in value.items()
+        ]
         if any(k is None or v is None for k, v in pairs):
             return None
         return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
@@ -141,7 +145,7 @@ def _round_trips(source: str, value: Any, namespace: dict[str, Any]) -> bool:
     try:
         # Only source built above from literals and names the namespace binds: nothing runs but
         # constructors of enums and dataclasses.
-        back = eval(source, dict(namespace))  # noqa: S307
+        back = eval(source, dict(namespace))
         return type(back) is type(value) and bool(back == value)
     except Exception:
         return False
