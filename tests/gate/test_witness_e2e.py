@@ -215,7 +215,7 @@ def test_pr_comment_shows_the_witness_and_the_verified_assertion(tmp_path: Path)
     )
     repo.commit("base")
     repo.branch("feature")
-    project.write("pkg/calc.py", CALC)
+    project.write("pkg/calc.py", CALC + "\n\ndef add(a, b):\n    return a + b\n")
     project.write("tests/test_calc.py", WEAK_TESTS)
     repo.commit("grade, parse_age, absolute")
 
