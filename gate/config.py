@@ -48,6 +48,10 @@ def _is_positive_number(value: Any) -> bool:
     return _is_number(value) and value > 0
 
 
+def _is_non_negative_number(value: Any) -> bool:
+    return _is_number(value) and value >= 0
+
+
 def _is_bool(value: Any) -> bool:
     return isinstance(value, bool)
 
@@ -82,7 +86,10 @@ KEYS: dict[str, dict[str, Key]] = {
             "witnesses for the full run too (gate check and gate pr always look for them)",
         ),
         "witness_budget": Key(
-            _is_number, "a number of seconds", 120, "time the witness stage may take per run (0: none)"
+            _is_non_negative_number,
+            "a number of seconds >= 0",
+            120,
+            "time the witness stage may take per run (0: none)",
         ),
         "lock_wait": Key(
             _is_number, "a number of seconds", 0, "how long a second run waits for the first one's lock"

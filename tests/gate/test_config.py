@@ -114,6 +114,8 @@ def test_unknown_key_names_key_and_file(tmp_path: Path) -> None:
             "[tool.gate.pr] max_new_survivors: expected an integer >= 0, got -1",
         ),
         ("[tool.gate.pr]\nmax_new_survivor = 1\n", "[tool.gate.pr] unknown key 'max_new_survivor'"),
+        ('[tool.gate]\nwitnesses = "yes"\n', "[tool.gate] witnesses: expected true or false, got 'yes'"),
+        ("[tool.gate]\nwitness_budget = -5\n", "witness_budget: expected a number of seconds >= 0, got -5"),
     ],
 )
 def test_wrong_types_name_the_key(tmp_path: Path, gate: str, expected: str) -> None:

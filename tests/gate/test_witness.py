@@ -10,10 +10,13 @@ import types
 from pathlib import Path
 
 from gate import pipeline
+from gate.commands.common import witness_budget
+from gate.config import load_config
 from gate.model import Cause, Mutant, RunResult, Status, Witness
 from gate.witness import observe, suggest
 from gate.witness.observe import Observation
 from gate.witness.values import REPR_LIMIT, bounded_repr, reference, to_source
+from tests.gate.projects import make_project
 
 
 class Color(enum.Enum):
@@ -274,3 +277,16 @@ def test_an_unverified_suggestion_is_not_shown() -> None:
     assert f"        witness: {WITNESS_SENTENCE}\n" in text
     assert "assert grade(90)" not in text
     assert "assert grade(90)" not in pipeline.render(result, "markdown")
+
+
+def test_witnesses_are_on_for_check_and_pr_and_opt_in_for_the_full_run(tmp_path: Path) -> None:
+    plain = load_config(make_project(tmp_path / "plain").root)
+    opted = load_config(
+        make_project(tmp_path / "opted", gate_extra="witnesses = true\nwitness_budget = 30").root
+    )
+
+    assert witness_budget(plain, None) == 120.0
+    assert witness_budget(plain, 5.0) == 5.0
+    assert witness_budget(plain, None, full_run=True) == 0.0
+    assert witness_budget(opted, None, full_run=True) == 30.0
+    assert witness_budget(opted, 0.0) == 0.0
