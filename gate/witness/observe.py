@@ -30,7 +30,17 @@ SCHEMA = "gate-witness/1"
 # The causes whose survivors the tests run and do not check: where a witness helps.
 CAUSES = frozenset({"weak-assertion", "partly-mocked", "line-not-run"})
 DEFAULT_BUDGET = 120.0
-_PYTEST = ("--rootdir=.", "-q", "-p", "no:randomly", "-p", "no:random-order", "-p", "no:cacheprovider")
+_PYTEST = (
+    "--rootdir=.",
+    "-q",
+    "--maxfail=1000000",
+    "-p",
+    "no:randomly",
+    "-p",
+    "no:random-order",
+    "-p",
+    "no:cacheprovider",
+)
 
 
 @dataclass
