@@ -234,3 +234,50 @@ def test_pr_comment_shows_the_witness_and_the_verified_assertion(tmp_path: Path)
         "  ```\n"
     ) in comment
     assert "- Witness: no difference at `absolute`'s boundary in 3 calls across 1 test: " in comment
+
+
+TALLY = """\
+from dataclasses import dataclass
+
+
+@dataclass
+class Tally:
+    total: int = 0
+
+    def add(self, k):
+        self.total += k
+        return self.total
+"""
+
+TALLY_TESTS = """\
+from pkg.tally import Tally
+
+
+def test_add():
+    tally = Tally()
+    assert tally.add(2) is not None
+"""
+
+
+def test_a_method_shows_the_attributes_it_sets_and_a_dataclass_instance_is_written_as_source(
+    tmp_path: Path,
+) -> None:
+    project = make_project(tmp_path, source={"tally.py": TALLY}, tests={"test_tally.py": TALLY_TESTS})
+
+    done = project.gate("check", "pkg/tally.py", "--json", timeout=300)
+
+    assert done.returncode == 1, done.stderr
+    found = {
+        m["name"].removeprefix("pkg.tally.xǁTallyǁ"): m["witness"] for m in json.loads(done.stdout)["mutants"]
+    }
+    assert found == {
+        # `self.total = k`: the same on a fresh Tally, and the attribute it sets is named
+        "add__mutmut_1": {**no_difference(1), "note": "it sets self.total"},
+        "add__mutmut_2": differs(  # `self.total -= k`
+            "tests/test_tally.py::test_add",
+            "add(2)",
+            "returns 2 and sets self.total = 2",
+            "returns -2 and sets self.total = -2",
+            "assert Tally(total=0).add(2) == 2",
+        ),
+    }
