@@ -164,6 +164,9 @@ def test_the_first_pair_that_differs_by_order_within_each_test_is_the_witness() 
         kind="differs", test="t2", call="f(3)", original="returns 3", mutant="returns 4", suggestion=""
     )
     assert observe.judge(mutant, original, fewer).mutant == "is not called"
+    assert observe.judge(mutant, Observation(), Observation()) == Witness(
+        kind="unavailable", note="its tests made no call through mutmut's trampoline this time"
+    )
     assert (
         observe.describe({"raised": "KeyError", "message": "k", "changed": {"n": ["0", "2"]}})
         == "raises KeyError('k') and sets self.n = 2"
