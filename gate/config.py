@@ -62,6 +62,14 @@ def _is_noise_setting(value: Any) -> bool:
     )
 
 
+def _is_non_negative_number(value: Any) -> bool:
+    return _is_number(value) and value >= 0
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class Key:
     """One setting: its check, what the check expects (for the error line), its default and meaning."""
@@ -103,6 +111,18 @@ KEYS: dict[str, dict[str, Key]] = {
             "mutants skipped unrun as noise: changes inside logging calls, docstrings, __repr__ bodies",
         ),
         "max_children": Key(_is_positive_int, "a positive integer", None, "parallel mutmut workers"),
+        "witnesses": Key(
+            _is_bool,
+            "true or false",
+            False,
+            "witnesses for the full run too (gate check and gate pr always look for them)",
+        ),
+        "witness_budget": Key(
+            _is_non_negative_number,
+            "a number of seconds >= 0",
+            120,
+            "time the witness stage may take per run (0: none)",
+        ),
         "lock_wait": Key(
             _is_number, "a number of seconds", 0, "how long a second run waits for the first one's lock"
         ),

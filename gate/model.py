@@ -78,6 +78,34 @@ class Replacement:
 
 
 @dataclass
+class Witness:
+    """What tells a survivor apart at its function's boundary (gate.witness), or that nothing did.
+
+    ``kind`` is ``differs`` (a call in ``test`` behaves otherwise under the mutant; ``suggestion`` is an
+    assertion that kills it, shown only when ``verified``), ``no-difference`` (``calls`` calls across
+    ``tests`` tests all behaved alike) or ``unavailable`` (``note`` says why nothing was observed)."""
+
+    kind: str
+    test: str = ""
+    call: str = ""
+    original: str = ""
+    mutant: str = ""
+    suggestion: str = ""
+    verified: bool = False
+    calls: int = 0
+    tests: int = 0
+    note: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Witness:
+        known = {f: data[f] for f in cls.__dataclass_fields__ if f in data}
+        return cls(**known)
+
+
+@dataclass
 class Mutant:
     """One mutant, with its verdict and, when not killed, why."""
 
@@ -99,6 +127,7 @@ class Mutant:
     reused: bool = False  # verdict taken from the cache, not re-tested in this run
     accepted_reason: str = ""
     skip_reason: str = ""  # why a skipped mutant was not run, e.g. "noise: logging"
+    witness: Witness | None = None  # survivors the witness stage looked at
 
     @property
     def qualname(self) -> str:
@@ -130,6 +159,8 @@ class Mutant:
             data["accepted_reason"] = self.accepted_reason
         if self.skip_reason:
             data["skip_reason"] = self.skip_reason
+        if self.witness is not None:
+            data["witness"] = self.witness.to_json()
         return data
 
     @classmethod
@@ -153,6 +184,7 @@ class Mutant:
             reused=bool(data.get("reused", False)),
             accepted_reason=data.get("accepted_reason", ""),
             skip_reason=data.get("skip_reason", ""),
+            witness=Witness.from_json(data["witness"]) if data.get("witness") else None,
         )
 
 

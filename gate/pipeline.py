@@ -35,6 +35,7 @@ from gate.mutmut.selection import Selection
 from gate.mutmut.state import CorruptMeta, read_meta
 from gate.results import write_results
 from gate.weekly.history import HISTORY_PATH, History
+from gate.witness import observe
 
 # The kinds of selection that cover only part of their files: they report no blind spots.
 _PART_OF_FILES = ("function", "names", "changed-lines")
@@ -64,13 +65,15 @@ def execute(
     judge: Callable[[RunResult], Verdict] = policy.judge,
     scope: dict[str, Any] | None = None,
     causes: bool = True,
+    witness_budget: float = 0.0,
 ) -> Execution:
     """Run the selection under the repository's run lock, read, explain and judge the results.
 
     A narrower scope (a PR's changed lines) adds `narrow` (which mutants, once generated), `settle` (a
     second look at their verdicts, still under the lock), its own `judge`, and its `scope` description.
     A selection without files has no mutant: nothing is locked, refreshed or run.
-    ``causes=False`` (``--no-causes``) skips the census: survivors keep no cause and every report says so."""
+    ``causes=False`` (``--no-causes``) skips the census: survivors keep no cause and every report says so.
+    ``witness_budget`` seconds go to the witnesses of the weak survivors (gate.witness) before judging."""
     started_at = datetime.now(UTC)
     started = time.monotonic()
     check_syntax(config.root, selection.files)
@@ -108,6 +111,8 @@ def execute(
         causes_computed=causes,
     )
     accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), acceptance_scope(selection))
+    if causes and witness_budget > 0:
+        observe.attach(config.root, result.mutants, witness_budget, warnings)
     return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=warnings)
 
 

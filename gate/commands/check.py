@@ -9,7 +9,15 @@ from pathlib import Path
 
 import click
 
-from gate.commands.common import conclude, execute, format_options, project_config, run_options, warn
+from gate.commands.common import (
+    conclude,
+    execute,
+    format_options,
+    project_config,
+    run_options,
+    warn,
+)
+from gate.commands.common import witness_budget as budget
 from gate.mutmut import selection
 
 
@@ -26,6 +34,7 @@ def check_command(
     max_children: int | None,
     no_progress: bool,
     no_causes: bool,
+    witness_budget: float | None,
     quiet: bool,
 ) -> None:
     """Check one module, or one function of it, and show its surviving mutants with coloured diffs.
@@ -50,5 +59,6 @@ def check_command(
         quiet=quiet,
         no_causes=no_causes,
         partial_to=(fmt, output, as_json),
+        witness_budget=budget(config, witness_budget),
     )
     conclude(config, execution, fmt=fmt, output=output, as_json=as_json, quiet=quiet)

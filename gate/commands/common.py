@@ -71,6 +71,7 @@ def _remember_details(ctx: click.Context, _param: click.Parameter, value: bool) 
 
 
 def run_options(func: F) -> F:
+    func = witness_option(func)
     func = click.option(
         "--no-causes",
         is_flag=True,
@@ -96,6 +97,23 @@ def run_options(func: F) -> F:
         help="Overall score floor in percent (overrides [tool.gate] fail_under).",
     )(func)
     return func
+
+
+def witness_option(func: F) -> F:
+    return click.option(
+        "--witness-budget",
+        type=click.FloatRange(min=0),
+        metavar="SECONDS",
+        help="Time for the witnesses of weak survivors: the value that differs and a verified assertion "
+        "(default: [tool.gate] witness_budget; 0 turns them off; gate run needs [tool.gate] witnesses = true).",
+    )(func)
+
+
+def witness_budget(config: GateConfig, given: float | None, *, full_run: bool = False) -> float:
+    """The seconds the witness stage gets: on for check and pr, opt-in for the full run."""
+    if full_run and not config.value("witnesses"):
+        return 0.0
+    return float(given if given is not None else config.value("witness_budget"))
 
 
 def project_config() -> GateConfig:
@@ -173,6 +191,7 @@ def execute(
     quiet: bool,
     no_causes: bool = False,
     partial_to: tuple[str, Path | None, bool] = ("text", None, False),
+    witness_budget: float = 0.0,
 ) -> pipeline.Execution:
     """Test the chosen mutants, showing progress unless --quiet or --no-progress; refused without a floor.
     Interrupted, the run's partial report goes where ``partial_to`` (format, --output, --json) says before
@@ -187,6 +206,7 @@ def execute(
                 max_children=max_children,
                 on_progress=progress.update,
                 causes=not no_causes,
+                witness_budget=witness_budget,
             )
     except Interrupted as interrupted:
         fmt, output, as_json = partial_to

@@ -12,7 +12,16 @@ from pathlib import Path
 import click
 
 from gate.atomic import write_text_atomic
-from gate.commands.common import emit, exit_with, format_options_for, project_config, warn, warn_run
+from gate.commands.common import (
+    emit,
+    exit_with,
+    format_options_for,
+    project_config,
+    warn,
+    warn_run,
+    witness_option,
+)
+from gate.commands.common import witness_budget as budget
 from gate.pr.annotation import in_github_actions
 from gate.pr.review import COMMENT_FILE, destination, review, skipped_post
 from gate.pr.review import post as post_comment
@@ -56,6 +65,7 @@ from gate.progress import ProgressReporter
     is_flag=True,
     help="Skip the mock census: no cause per survivor; reports say so at the top.",
 )
+@witness_option
 @click.option("--quiet", "-q", is_flag=True, help="Nothing on stdout; the exit code says it.")
 def pr_command(
     base: str,
@@ -74,6 +84,7 @@ def pr_command(
     no_confirm: bool,
     no_progress: bool,
     no_causes: bool,
+    witness_budget: float | None,
     quiet: bool,
 ) -> None:
     """Test only the mutants on lines changed since the merge base of REF and the work tree, and
@@ -114,6 +125,7 @@ def pr_command(
             on_progress=progress.update,
             on_stage=stage,
             causes=not no_causes,
+            witness_budget=budget(config, witness_budget),
         )
     warn_run(config, done.warnings, quiet)
     for note in done.notes:

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from gate.commands.common import conclude, emit, execute, format_options, project_config, run_options, warn
+from gate.commands.common import witness_budget as budget
 from gate.mutmut import selection
 from gate.weekly.history import record_run
 from gate.weekly.shard import Shard
@@ -36,6 +37,7 @@ def run_command(
     max_children: int | None,
     no_progress: bool,
     no_causes: bool,
+    witness_budget: float | None,
     quiet: bool,
 ) -> None:
     """Run mutmut over the configured targets (all when none is named), judge the scores against the
@@ -74,6 +76,7 @@ def run_command(
         quiet=quiet,
         no_causes=no_causes,
         partial_to=(fmt, output, as_json),
+        witness_budget=budget(config, witness_budget, full_run=True),
     )
     result = execution.result
     if shard_plan is not None:

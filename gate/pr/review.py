@@ -67,6 +67,7 @@ def review(
     on_progress: ProgressCallback | None = None,
     on_stage: Stage | None = None,
     causes: bool = True,
+    witness_budget: float = 0.0,
 ) -> Review:
     """Run and judge the changed lines since `base` (floor and allowance default to `[tool.gate.pr]`),
     keep the result, and write the PR comment to `comment_file` (relative to the project)."""
@@ -88,6 +89,7 @@ def review(
         on_progress=on_progress,
         on_stage=on_stage,
         causes=causes,
+        witness_budget=witness_budget,
     )
     result, verdict = found.result, found.execution.verdict
     notes = []

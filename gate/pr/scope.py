@@ -55,6 +55,7 @@ def run_changed_lines(
     on_progress: ProgressCallback | None = None,
     on_stage: Stage | None = None,
     causes: bool = True,
+    witness_budget: float = 0.0,
 ) -> ChangedLinesRun:
     """Scope the diff since `base`, bring the mutants on changed lines to a verdict, confirm the
     survivors, and judge them by the PR policy (`fail_under` is the PR's floor)."""
@@ -73,6 +74,7 @@ def run_changed_lines(
         judge=lambda result: judge_changed_lines(result, max_new_survivors, fail_under),
         scope=scope.to_json(),
         causes=causes,
+        witness_budget=witness_budget,
     )
     return ChangedLinesRun(execution, scope, steps.confirmed, steps.flaky, steps.unplaced)
 

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from gate import __version__
 from gate.model import CAUSES_NOT_COMPUTED, PARTIAL, UNDETECTED, Counts, Mutant, RunRecord, RunResult, Status
+from gate.report import witness as witness_words
 from gate.report.chart import trend_svg
 
 # Shown in the source view: what the tests let through, and what a person decided about.
@@ -93,6 +94,8 @@ def context(
         "runs": list(runs),
         "comparison": result.comparison,
         "cause_key": cause_key,
+        "witness_sentence": witness_words.sentence,
+        "suggestion_title": witness_words.suggestion_title,
         "mutant_ids": {m.id for m in shown},
     }
 

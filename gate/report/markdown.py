@@ -14,6 +14,7 @@ import jinja2
 
 from gate.causes.labels import RANK, hint_for, label, plural
 from gate.model import CAUSES_NOT_COMPUTED, PARTIAL, Cause, Counts, Mutant, RunResult, Status, Verdict
+from gate.report import witness as witness_words
 
 MARKER = "<!-- gate-mutation-report -->"
 COMMENT_LIMIT = 65_536  # GitHub's maximum comment body, in characters
@@ -93,6 +94,14 @@ _MUTANT = _ENV.from_string(
 {% if m.replaced_in | length > 3 %} and {{ m.replaced_in | length - 3 }} more{% endif +%}
 {% endif %}
 - What to do: {{ hint | esc }}
+{% if witness %}
+- Witness: {{ witness | esc }}
+{% endif %}
+{% if suggestion %}
+- {{ suggestion_title | capitalize }}
+
+{{ suggestion | fenced("python") | indent(2, true) }}
+{% endif %}
 {% if others %}
 - {{ plural(others, "more mutant") }} on this line also {{ "survives" if others == 1 else "survive" }}
 {% endif %}
@@ -248,6 +257,9 @@ def _mutant_block(group: list[Mutant]) -> str:
         tests=[code(t) for t in shown],
         more_tests=len(mutant.tests) - len(shown),
         hint=hint_for(mutant),
+        witness=witness_words.sentence(mutant, mutant.witness) if mutant.witness else "",
+        suggestion_title=witness_words.suggestion_title(mutant.witness) if mutant.witness else "",
+        suggestion=mutant.witness.suggestion if mutant.witness and mutant.witness.verified else "",
         others=len(group) - 1,
     )
 

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from gate import __version__
 from gate.causes.labels import hint_for, label, words
 from gate.model import CAUSES_NOT_COMPUTED, Cause, Mutant, RunResult
+from gate.report import witness as witness_words
 from gate.report.span import first_change
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -43,7 +44,14 @@ def _message(mutant: Mutant) -> str:
         ran = f" {len(mutant.tests)} test{'s' if len(mutant.tests) != 1 else ''} ran it and passed."
     else:
         ran = " No test ran it."
-    return f"Surviving mutant{where} ({label(mutant.cause)}){change}.{ran} {hint_for(mutant)}"
+    told = f"Surviving mutant{where} ({label(mutant.cause)}){change}.{ran} {hint_for(mutant)}"
+    witness = mutant.witness
+    if witness is None:
+        return told
+    told += f" Witness: {witness_words.sentence(mutant, witness)}."
+    if witness_words.suggestion_title(witness):
+        told += f" Verified assertion: {' '.join(witness.suggestion.split())}"
+    return told
 
 
 def _result(mutant: Mutant, rule_index: dict[str, int]) -> dict[str, Any]:

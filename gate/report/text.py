@@ -24,7 +24,9 @@ from gate.model import (
     RunResult,
     Status,
     Verdict,
+    Witness,
 )
+from gate.report import witness as witness_words
 
 MAX_TESTS_SHOWN = 3
 # The digest's lists stop here, so that a run of thousands of survivors still fits about two screens.
@@ -246,6 +248,17 @@ def _mutant(console: Console, mutant: Mutant) -> None:
         console.print(Text(f"        {words(mutant.cause).evidence}: {_sites(mutant.mocks)}", style="dim"))
     if mutant.hint:
         console.print(Text(f"        hint: {mutant.hint}", style="cyan"))
+    if mutant.witness is not None:
+        _witness(console, mutant, mutant.witness)
+
+
+def _witness(console: Console, mutant: Mutant, witness: Witness) -> None:
+    console.print(Text(f"        witness: {witness_words.sentence(mutant, witness)}", style="cyan"))
+    title = witness_words.suggestion_title(witness)
+    if title:
+        console.print(Text(f"        {title}", style="cyan"))
+        for line in witness.suggestion.splitlines():
+            console.print(Text(f"          {line}", style="green"))
 
 
 def _first(tests: list[str]) -> str:

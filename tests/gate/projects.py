@@ -158,9 +158,10 @@ class Project:
             env=self.env(),
         )
 
-    def report(self) -> dict[str, Any]:
-        """The last run's .gate/results.json."""
-        return json.loads((self.root / ".gate" / "results.json").read_text(encoding="utf-8"))
+    def report(self, scope: str = "full") -> dict[str, Any]:
+        """The last results of a scope: .gate/results.json for a full run, results-check.json, results-pr.json."""
+        name = "results.json" if scope == "full" else f"results-{scope}.json"
+        return json.loads((self.root / ".gate" / name).read_text(encoding="utf-8"))
 
     def meta(self, module: str) -> dict[str, Any]:
         """mutmut's .meta of a source module (e.g. "calc.py")."""

@@ -27,6 +27,7 @@ def test_every_help_is_complete(command: list[str]) -> None:
             "--no-progress",
             "--quiet",
             "--no-causes",
+            "--witness-budget",
         ):
             assert option in result.output
     if not command:
@@ -44,6 +45,7 @@ def test_every_help_is_complete(command: list[str]) -> None:
         (["check", "tests/test_calc.py"], "is not mutated by mutmut"),
         (["report"], "no results yet (run `gate run` first)"),
         (["report", "-f", "pdf"], "Invalid value for '--format'"),
+        (["check", "pkg/calc.py", "--witness-budget", "-1"], "Invalid value for '--witness-budget'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(

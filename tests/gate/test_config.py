@@ -124,6 +124,8 @@ def test_unknown_key_names_key_and_file(tmp_path: Path) -> None:
             "[tool.gate] skip_noise: expected true, false or a list of 'logging', 'docstrings', 'repr', "
             "got 'repr'",
         ),
+        ('[tool.gate]\nwitnesses = "yes"\n', "[tool.gate] witnesses: expected true or false, got 'yes'"),
+        ("[tool.gate]\nwitness_budget = -5\n", "witness_budget: expected a number of seconds >= 0, got -5"),
     ],
 )
 def test_wrong_types_name_the_key(tmp_path: Path, gate: str, expected: str) -> None:
