@@ -220,7 +220,12 @@ def assign_causes(
             f"the mock census saw none of the {len(ran)} test(s) mutmut ran (e.g. {sorted(ran)[0]}): "
             "it ran another suite or rootdir; see .gate/census.log (or run with --no-causes)"
         )
-    classify(mutants, found, _handoffs(config, mutants), Reach.load(found, config.root, survivor_files))
+    classify(
+        mutants,
+        found,
+        handoffs=_handoffs(config, mutants),
+        reach=Reach.load(found, config.root, survivor_files),
+    )
     if unknown and warnings is not None:
         warnings.append(
             f"the mock census did not see {len(unknown)} test(s) mutmut ran (e.g. {sorted(unknown)[0]}): "

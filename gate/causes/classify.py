@@ -92,6 +92,7 @@ class _Index:
 def classify(
     mutants: Iterable[Mutant],
     census: Census,
+    *,
     handoffs: Mapping[tuple[str, str], list[Handoff]] | None = None,
     reach: Reach | None = None,
 ) -> None:

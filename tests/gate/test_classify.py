@@ -398,7 +398,7 @@ def test_an_untested_callback_names_the_parameter_the_silent_fakes_and_the_mocks
         rep("test_a", "pkg.core.Downloader.download", "patch.object", "tests/test_dl.py:30"),
         rep("test_b", "pkg.core.Downloader.download", "mocker.spy", "tests/test_dl.py:40"),
     )
-    classify([progress], census(*mocks), {("pkg/core.py", "Manager._on_progress"): [handoff]})
+    classify([progress], census(*mocks), handoffs={("pkg/core.py", "Manager._on_progress"): [handoff]})
     assert progress.cause is Cause.UNTESTED
     assert progress.hint == (
         "`_on_progress` is only passed as `progress_callback` to `download` (pkg/core.py:15); the tests replace "

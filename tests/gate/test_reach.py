@@ -103,7 +103,7 @@ def test_classify_tells_line_not_run_from_weak_assertion() -> None:
     not_run = mutant(30, "pick", [A, B])
     weak = mutant(28, "pick", [B, A])
     unknown = mutant(10, "Box.size", [A])
-    classify([not_run, weak, unknown], census, Reach(census, {FILE: SOURCE}))
+    classify([not_run, weak, unknown], census, reach=Reach(census, {FILE: SOURCE}))
     assert (not_run.cause, not_run.hint) == (
         Cause.LINE_NOT_RUN,
         "the tests that run `pick` never reach line 30 (under `elif other:`, line 29): add a test for that "
