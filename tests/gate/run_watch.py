@@ -83,3 +83,32 @@ def lock_is_free(root: Path) -> bool:
     finally:
         os.close(fd)
     return True
+
+
+def lock_holders(root: Path) -> list[str]:
+    """The processes with the run lock's file open: pid, working directory and command line."""
+    lock = (root / ".gate" / "run.lock").resolve()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fds = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+            if str(lock) in fds:
+                cwd = os.readlink(entry / "cwd")
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                found.append(f"{entry.name} in {cwd}: {command.strip()}")
+        except OSError:
+            continue
+    return found
+
+
+def wait_for_free_lock(root: Path, within_s: float) -> list[str]:
+    """Empty once the run lock is free; else who still holds it after `within_s`. A killed process drops
+    its working directory before the kernel has released its file locks: the lock is free a moment later."""
+    deadline = time.monotonic() + within_s
+    while not lock_is_free(root):
+        if time.monotonic() >= deadline:
+            return lock_holders(root) or ["nobody has the file open, yet the lock is taken"]
+        time.sleep(0.05)
+    return []
