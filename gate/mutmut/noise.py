@@ -9,11 +9,13 @@ smallest node that differs, and the kinds below are read off the original nodes 
 from __future__ import annotations
 
 import ast
+import hashlib
 import json
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
 
+from gate.atomic import write_text_atomic
 from gate.config import NOISE_KINDS
 from gate.mutmut.names import local_of, original_of
 from gate.mutmut.state import mutated_path, read_or_repair, spans_path, write_meta
@@ -23,6 +25,10 @@ LOGGING, DOCSTRINGS, REPR = KINDS = NOISE_KINDS
 # mutmut's exit code for "skipped": nothing in mutmut 3.8 writes it, and `mutmut run` tests only mutants
 # whose verdict is null, so a mutant marked with it is never run.
 SKIPPED_CODE = 34
+
+# What was decided for each file's mutants, keyed by the content of its mutated copy and the kinds asked
+# for: mutmut regenerates a copy only when its source changed, so a warm run reads no function again.
+CACHE = Path(".gate") / "noise.json"
 
 _LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
@@ -142,16 +148,18 @@ def mark(root: Path, paths: Iterable[str], kinds: Iterable[str]) -> dict[str, st
     no verdict yet), and give back to mutmut the mutants marked before that `kinds` no longer covers.
     Run after generation and before mutmut tests anything. Returns name -> kind for every skipped one."""
     wanted = tuple(kinds)
+    cache = _read_cache(root)
+    kept: dict[str, dict[str, object]] = {}
     skipped: dict[str, str] = {}
     for path in paths:
         meta = read_or_repair(root, path)
         if meta is None:
             continue
         candidates = [n for n, code in meta.exit_code_by_key.items() if code in (None, SKIPPED_CODE)]
-        kinds_by_name = _kinds(root, path, candidates, wanted) if candidates else {}
+        checked = _checked(root, path, candidates, wanted, cache, kept)
         changed = False
         for name in candidates:
-            kind = kinds_by_name.get(name)
+            kind = checked.get(name, "")
             code = SKIPPED_CODE if kind else None
             if kind:
                 skipped[name] = kind
@@ -160,17 +168,64 @@ def mark(root: Path, paths: Iterable[str], kinds: Iterable[str]) -> dict[str, st
                 changed = True
         if changed:
             write_meta(root, meta)
+    if kept != cache:
+        write_text_atomic(root / CACHE, json.dumps(kept, indent=1, sort_keys=True) + "\n")
     return skipped
 
 
-def _kinds(root: Path, path: str, names: list[str], kinds: tuple[str, ...]) -> dict[str, str]:
-    """name -> kind of noise, read from the mutated copy through its .spans index. Functions with no
-    docstring, no logging call and another name than __repr__ are ruled out without reading their mutants."""
+def _checked(
+    root: Path,
+    path: str,
+    names: list[str],
+    kinds: tuple[str, ...],
+    cache: dict[str, dict[str, object]],
+    kept: dict[str, dict[str, object]],
+) -> dict[str, str]:
+    """name -> kind ("" for none) for `names`: from the cache while the mutated copy is the one it was
+    decided on, the others read now (and kept in `kept` for the next run)."""
+    try:
+        key = hashlib.sha256(mutated_path(root, path).read_bytes() + repr(kinds).encode()).hexdigest()
+    except OSError:
+        return {}
+    entry = cache.get(path, {})
+    known = entry.get("checked") if entry.get("key") == key else None
+    checked: dict[str, str] = dict(known) if isinstance(known, dict) else {}
+    todo = [name for name in names if name not in checked]
+    if todo:
+        found = _kinds(root, path, todo, kinds)
+        if found is None:
+            return checked  # unreadable now: decided again next time
+        checked.update({name: found.get(name, "") for name in todo})
+    kept[path] = {"key": key, "checked": checked}
+    return checked
+
+
+def _read_cache(root: Path) -> dict[str, dict[str, object]]:
+    """The decisions of earlier runs; nothing when the file is missing or not what this module writes."""
+    try:
+        data = json.loads((root / CACHE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        path: entry
+        for path, entry in data.items()
+        if isinstance(entry, dict)
+        and isinstance(entry.get("checked"), dict)
+        and all(isinstance(kind, str) for kind in entry["checked"].values())
+    }
+
+
+def _kinds(root: Path, path: str, names: list[str], kinds: tuple[str, ...]) -> dict[str, str] | None:
+    """name -> kind of noise, read from the mutated copy through its .spans index (None when those cannot
+    be read). Functions with no docstring, no logging call and another name than __repr__ are ruled out
+    without reading their mutants."""
     try:
         spans = json.loads(spans_path(root, path).read_text(encoding="utf-8"))["spans"]
         lines = mutated_path(root, path).read_text(encoding="utf-8").splitlines(keepends=True)
     except (OSError, ValueError, KeyError, TypeError):
-        return {}
+        return None
 
     def text(local: str) -> str | None:
         span = spans.get(local)

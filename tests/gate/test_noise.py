@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.mutmut.noise import noise_kind
+from gate.mutmut.noise import CACHE, KINDS, mark, noise_kind
 from tests.gate.projects import make_project
 
 SHAPES = """\
@@ -127,6 +127,33 @@ def test_noise_is_skipped_never_run_and_counted_and_the_setting_gives_it_back(tm
         "pkg.shapes.x_scale__mutmut_10",
         "pkg.shapes.x_scale__mutmut_11",
     }
+
+
+def test_decisions_are_cached_by_the_mutated_copy_and_made_again_when_it_changes(tmp_path: Path) -> None:
+    project = make_project(tmp_path, source={"shapes.py": SHAPES}, tests={"test_shapes.py": SHAPES_TESTS})
+    assert project.gate("run", "--no-causes", "-q").returncode == 1
+    expected = {name: "logging" for name in LOGGING} | {name: "repr" for name in REPR}
+    cached = json.loads((tmp_path / CACHE).read_text(encoding="utf-8"))
+    assert cached["pkg/shapes.py"]["checked"] == expected | dict.fromkeys(RUN, "")
+
+    # Verdicts reset (as after a test edit), and the index the decisions are read from made unreadable:
+    # the same marks come from the cache, since the mutated copy is the one they were decided on.
+    meta_path = tmp_path / "mutants" / "pkg" / "shapes.py.meta"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["exit_code_by_key"] = dict.fromkeys(meta["exit_code_by_key"])
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    (tmp_path / "mutants" / "pkg" / "shapes.py.spans").write_text("{}", encoding="utf-8")
+    assert mark(tmp_path, ["pkg/shapes.py"], KINDS) == expected
+    assert {n for n, code in project.meta("shapes.py")["exit_code_by_key"].items() if code == 34} == set(
+        expected
+    )
+
+    # Another mutated copy: decided again, from the (unreadable) index: nothing is marked or cached.
+    copy = tmp_path / "mutants" / "pkg" / "shapes.py"
+    copy.write_text(copy.read_text(encoding="utf-8") + "# regenerated\n", encoding="utf-8")
+    assert mark(tmp_path, ["pkg/shapes.py"], KINDS) == {}
+    assert project.meta("shapes.py")["exit_code_by_key"] == dict.fromkeys(meta["exit_code_by_key"])
+    assert json.loads((tmp_path / CACHE).read_text(encoding="utf-8")) == {}
 
 
 @pytest.mark.parametrize(
