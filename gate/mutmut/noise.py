@@ -13,9 +13,10 @@ import hashlib
 import json
 import textwrap
 from collections.abc import Iterable
+from contextlib import suppress
 from pathlib import Path
 
-from gate.atomic import write_text_atomic
+from gate.atomic import StateError, write_text_atomic
 from gate.config import NOISE_KINDS
 from gate.mutmut.names import local_of, original_of
 from gate.mutmut.state import mutated_path, read_or_repair, spans_path, write_meta
@@ -169,7 +170,9 @@ def mark(root: Path, paths: Iterable[str], kinds: Iterable[str]) -> dict[str, st
         if changed:
             write_meta(root, meta)
     if kept != cache:
-        write_text_atomic(root / CACHE, json.dumps(kept, indent=1, sort_keys=True) + "\n")
+        # A cache that cannot be written (a full disk) only makes the next generation slower.
+        with suppress(StateError):
+            write_text_atomic(root / CACHE, json.dumps(kept, indent=1, sort_keys=True) + "\n")
     return skipped
 
 

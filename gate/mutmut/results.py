@@ -6,12 +6,15 @@ config-reading code, so this runs safely in the gate's process from any working 
 
 from __future__ import annotations
 
+import hashlib
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from difflib import unified_diff
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gate.atomic import StateError, write_text_atomic
 from gate.config import GateConfig
 from gate.model import Mutant
 from gate.mutmut.lines import def_lines, first_change, mutation_line
@@ -25,6 +28,12 @@ if TYPE_CHECKING:
     import libcst as cst
 
 
+# Each mutant's line, diff and changed text, by file, keyed by the content of the source and of its
+# mutated copy: cutting a function out of the copy and diffing it costs milliseconds a mutant, and a warm
+# `gate check` reads every mutant of its module.
+DIFFS = Path(".gate") / "diffs.json"
+
+
 @dataclass(frozen=True)
 class _Texts:
     original: list[str]
@@ -35,6 +44,8 @@ def read_results(config: GateConfig, selection: Selection) -> list[Mutant]:
     """Every mutant of the selection with its verdict, stable id, line, diff and the tests that reach it."""
     root = config.root
     stats = read_stats(root)
+    cache = _read_cache(root)
+    kept = dict(cache)
     mutants: list[Mutant] = []
     for path in selection.files:
         try:
@@ -45,8 +56,18 @@ def read_results(config: GateConfig, selection: Selection) -> list[Mutant]:
             continue
         names = [n for n in meta.exit_code_by_key if selection.contains(n)]
         if names:
-            mutants += _read_file(config, path, names, meta.exit_code_by_key, meta.durations_by_key, stats)
+            mutants += _read_file(
+                config, path, names, meta.exit_code_by_key, meta.durations_by_key, stats, kept
+            )
+    if kept != cache:
+        # A cache that cannot be written (a full disk) only makes the next read slower.
+        with suppress(StateError):
+            write_text_atomic(root / DIFFS, json.dumps(kept, ensure_ascii=False) + "\n")
     return mutants
+
+
+# One mutant as read: line, diff, original text, mutated text, noise kind (of a skipped one).
+_Read = tuple[int, str, str, str, str]
 
 
 def _read_file(
@@ -56,36 +77,37 @@ def _read_file(
     codes: dict[str, int | None],
     durations: dict[str, float],
     stats: Stats,
+    cache: dict[str, dict[str, object]],
 ) -> list[Mutant]:
     root = config.root
     source = (root / path).read_text(encoding="utf-8")
-    defs = def_lines(source)
+    try:
+        key = hashlib.sha256(source.encode() + b"\0" + mutated_path(root, path).read_bytes()).hexdigest()
+    except OSError:
+        key = ""
+    entry = cache.get(path, {})
+    known = entry.get("mutants") if key and entry.get("key") == key else None
+    reads: dict[str, list[object]] = dict(known) if isinstance(known, dict) else {}
+    defs: dict[str, int] | None = None
     reader = _MutantsFile(root, path)
     target = config.target_of(path) or ""
     entries: list[tuple[str, str, str, str, str]] = []
     partial: list[tuple[str, str, int, str, str]] = []
     for name in names:
         qualname = qualname_of(name)
-        texts = reader.texts(name)
-        line, diff, original, mutated = 0, "", "", ""
-        if texts is not None:
-            change = first_change(texts.original, texts.mutant)
-            if change is not None:
-                original = "\n".join(s.strip() for s in texts.original[change.orig_start : change.orig_end])
-                mutated = "\n".join(s.strip() for s in texts.mutant[change.mutant_start : change.mutant_end])
-                if qualname in defs:
-                    line = mutation_line(defs[qualname], texts.original, change)
-            diff = "\n".join(
-                unified_diff(texts.original, texts.mutant, fromfile=path, tofile=path, lineterm="")
-            )
-            if diff:
-                diff += "\n"
+        skipped = codes.get(name) == SKIPPED_CODE
+        found = _cached(reads.get(name), skipped)
+        if found is None:
+            if defs is None:
+                defs = def_lines(source)
+            found = _read_one(reader, path, name, qualname, defs, skipped)
+            if found is not None:
+                reads[name] = list(found)
+        line, diff, original, mutated, kind = found or (0, "", "", "", "")
         entries.append((name, path, qualname, original, mutated))
-        reason = ""
-        if codes.get(name) == SKIPPED_CODE and texts is not None:
-            kind = noise_kind("\n".join(texts.original), "\n".join(texts.mutant))
-            reason = f"noise: {kind}" if kind else ""
-        partial.append((name, qualname, line, diff, reason))
+        partial.append((name, qualname, line, diff, f"noise: {kind}" if skipped and kind else ""))
+    if key:
+        cache[path] = {"key": key, "mutants": reads}
     ids = assign_ids(entries)
     return [
         Mutant(
@@ -103,6 +125,53 @@ def _read_file(
         )
         for name, qualname, line, diff, reason in partial
     ]
+
+
+def _read_one(
+    reader: _MutantsFile, path: str, name: str, qualname: str, defs: dict[str, int], skipped: bool
+) -> _Read | None:
+    """A mutant's line, diff and changed text from the mutated copy; None when it cannot be cut out."""
+    texts = reader.texts(name)
+    if texts is None:
+        return None
+    line, original, mutated = 0, "", ""
+    change = first_change(texts.original, texts.mutant)
+    if change is not None:
+        original = "\n".join(s.strip() for s in texts.original[change.orig_start : change.orig_end])
+        mutated = "\n".join(s.strip() for s in texts.mutant[change.mutant_start : change.mutant_end])
+        if qualname in defs:
+            line = mutation_line(defs[qualname], texts.original, change)
+    diff = "\n".join(unified_diff(texts.original, texts.mutant, fromfile=path, tofile=path, lineterm=""))
+    if diff:
+        diff += "\n"
+    kind = (noise_kind("\n".join(texts.original), "\n".join(texts.mutant)) or "") if skipped else ""
+    return line, diff, original, mutated, kind
+
+
+def _cached(found: list[object] | None, skipped: bool) -> _Read | None:
+    """A cached read, when it has the right shape (and, for a skipped mutant, its noise kind was read)."""
+    if not isinstance(found, list) or len(found) != 5:
+        return None
+    line, diff, original, mutated, kind = found
+    if not (
+        isinstance(line, int)
+        and isinstance(diff, str)
+        and isinstance(original, str)
+        and isinstance(mutated, str)
+        and isinstance(kind, str)
+    ):
+        return None
+    if skipped and not kind:
+        return None  # read while it was not skipped: its kind was never asked for
+    return line, diff, original, mutated, kind
+
+
+def _read_cache(root: Path) -> dict[str, dict[str, object]]:
+    try:
+        data = json.loads((root / DIFFS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
 
 
 class _MutantsFile:

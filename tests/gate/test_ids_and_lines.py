@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from gate.config import load_config
 from gate.mutmut import runner
 from gate.mutmut.lines import anchor, def_lines, first_change, mutation_line
 from gate.mutmut.mutant_id import assign_ids, mutant_id
-from gate.mutmut.results import read_results
+from gate.mutmut.results import DIFFS, read_results
 from gate.mutmut.selection import for_targets
 from tests.gate.projects import CALC_SOURCE, make_project
 
@@ -44,6 +45,31 @@ def test_id_survives_an_unrelated_edit_above_in_the_same_function(tmp_path: Path
         assert new.function == old.function
     grade_ids = {i for i, m in before.items() if m.function == "grade"}
     assert len(grade_ids) == 10
+
+
+def test_a_warm_read_takes_lines_and_diffs_from_the_cache_of_that_mutated_copy(tmp_path: Path) -> None:
+    make_project(tmp_path)
+    config = load_config(tmp_path)
+    first = _generated(tmp_path)
+    cached = json.loads((tmp_path / DIFFS).read_text(encoding="utf-8"))["pkg/calc.py"]["mutants"]
+    assert {name: (m[0], m[1]) for name, m in cached.items()} == {
+        name: (m.line, m.diff) for name, m in first.items()
+    }
+    # What a warm read returns comes from the cache while the source and its copy are unchanged: an entry
+    # edited in the cache shows (nothing in mutants/ says so).
+    name = "pkg.calc.x_add__mutmut_1"
+    document = json.loads((tmp_path / DIFFS).read_text(encoding="utf-8"))
+    document["pkg/calc.py"]["mutants"][name][1] = "cached diff\n"
+    (tmp_path / DIFFS).write_text(json.dumps(document), encoding="utf-8")
+    again = {m.name: m for m in read_results(config, for_targets(config))}
+    assert again[name].diff == "cached diff\n"
+    assert {n: m for n, m in again.items() if n != name} == {n: m for n, m in first.items() if n != name}
+
+    # Garbage in the cache is read as no cache: every mutant is read again from mutants/.
+    (tmp_path / DIFFS).write_text('{"pkg/calc.py": {"key": 1, "mutants": [1]}}', encoding="utf-8")
+    assert {m.name: m for m in read_results(config, for_targets(config))} == first
+    (tmp_path / DIFFS).write_text("[1]", encoding="utf-8")
+    assert {m.name: m for m in read_results(config, for_targets(config))} == first
 
 
 def test_identical_mutations_get_different_ids_in_source_order(tmp_path: Path) -> None:
