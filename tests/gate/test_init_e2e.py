@@ -107,14 +107,25 @@ EXPECTED = {
 }
 
 
-def test_src_layout(tmp_path: Path) -> None:
+# The same tests with pytest-mock's `mocker` instead of unittest.mock.
+MOCKER_TESTS = TESTS.replace("from unittest import mock\n\n", "").replace(
+    'def test_priced():\n    with mock.patch.object(price, "load", return_value=[4, 6]):\n'
+    '        assert price.priced("x.json") == 10\n',
+    'def test_priced(mocker):\n    mocker.patch.object(price, "load", return_value=[4, 6])\n'
+    '    assert price.priced("x.json") == 10\n',
+)
+
+
+@pytest.mark.parametrize("tests", [TESTS, MOCKER_TESTS], ids=["unittest.mock", "pytest-mock"])
+def test_src_layout(tmp_path: Path, tests: str) -> None:
+    assert "mocker.patch.object" in MOCKER_TESTS and "mock.patch" not in MOCKER_TESTS.replace("mocker", "")
     _write(
         tmp_path,
         {
             "pyproject.toml": '[project]\nname = "shop"\n\n[tool.pytest.ini_options]\npythonpath = ["src"]\n',
             "src/shop/__init__.py": "",
             "src/shop/price.py": PRICE,
-            "tests/test_price.py": TESTS.format(module="shop"),
+            "tests/test_price.py": tests.format(module="shop"),
         },
     )
     doctor, causes = _init_and_run(tmp_path)
