@@ -111,6 +111,12 @@ KEYS: dict[str, dict[str, Key]] = {
             "mutants skipped unrun as noise: changes inside logging calls, docstrings, __repr__ bodies",
         ),
         "max_children": Key(_is_positive_int, "a positive integer", None, "parallel mutmut workers"),
+        "warm_workers": Key(
+            _is_bool,
+            "true or false",
+            True,
+            "mutants run in forks of one collected pytest session (false: each starts pytest, as mutmut does)",
+        ),
         "witnesses": Key(
             _is_bool,
             "true or false",

@@ -17,7 +17,9 @@ SETTINGS, in any order before the command:
   --skip-noise KINDS          comma-separated kinds of gate.mutmut.noise, empty for none (without it every
                               kind is skipped);
   --tests-by-mutant FILE      narrows each named mutant's tests to a JSON map {mutant name: [node ids]}
-                              (line-level selection, see gate.causes.reach.select_tests).
+                              (line-level selection, see gate.causes.reach.select_tests);
+  --cold-workers              each mutant starts pytest itself, as mutmut does (without it the suite is
+                              collected once and mutants run in forks of it: gate.mutmut.warm).
 """
 
 from __future__ import annotations
@@ -53,7 +55,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "mutmut.mutation.trampoline": ("set_mutant_under_test",),
     "mutmut.state": ("state",),
     "mutmut.utils.file_utils": ("walk_mutatable_files",),
-    "mutmut.workers.isolation": ("get_mutant_runner", "MutantRunner"),
+    "mutmut.workers.isolation": ("get_mutant_runner", "MutantRunner", "MutantResult", "ForkRunner"),
+    "mutmut.workers.timeout": ("register_timeout",),
 }
 # Read by gate.mutmut.process.classify_failure.
 UNSUPPORTED = "GATE-UNSUPPORTED-MUTMUT"
@@ -130,18 +133,25 @@ def _hand_over(settings: dict[str, list[str]]) -> None:
 
 
 _OPTIONS = ("--settings", "--timeout-multiplier", "--skip-noise", "--tests-by-mutant")
+_FLAGS = ("--cold-workers",)
 _noise_kinds: tuple[str, ...] | None = None  # None: every kind (set by --skip-noise)
+_warm = True  # --cold-workers turns it off
 
 
 def _apply_settings(argv: list[str]) -> tuple[list[str], str | None]:
     """Apply the SETTINGS before the command; returns the command and its operands, and the file of
     --tests-by-mutant (applied once every name is checked). The handed settings go first: they make mutmut
     reload its configuration, which the others then adjust."""
-    global _noise_kinds
+    global _noise_kinds, _warm
     options: dict[str, str] = {}
-    while argv[:1] and argv[0] in _OPTIONS and len(argv) > 1:
+    while argv[:1] and (argv[0] in _FLAGS or (argv[0] in _OPTIONS and len(argv) > 1)):
+        if argv[0] in _FLAGS:
+            options[argv[0]] = ""
+            argv = argv[1:]
+            continue
         options[argv[0]] = argv[1]
         argv = argv[2:]
+    _warm = "--cold-workers" not in options
     if "--settings" in options:
         _hand_over(json.loads(options["--settings"]))
     if "--timeout-multiplier" in options:
@@ -153,31 +163,27 @@ def _apply_settings(argv: list[str]) -> tuple[list[str], str | None]:
     return argv, options.get("--tests-by-mutant")
 
 
-def _narrow_tests(map_file: str) -> None:
+def _narrowed(runner: Any, map_file: str) -> Any:
     """Line-level test selection: with ``--tests-by-mutant FILE``, every mutant in the file's map gets only
     its listed tests (those that execute its mutated line) instead of all the tests mutmut's stats link to
     its function; mutants not in the map keep mutmut's choice. Hooked where mutmut hands a mutant and its
-    tests to a worker (``MutantRunner.submit`` of each runner class), so ordering, timeouts and verdicts
-    stay mutmut's."""
+    tests to a worker (the runner's ``submit``), ahead of the time limit, so the limit is the narrowed
+    tests' and ordering and verdicts stay mutmut's."""
     from pathlib import Path
 
-    from mutmut.workers.isolation import MutantRunner
-
     selected: dict[str, list[str]] = json.loads(Path(map_file).read_text(encoding="utf-8"))
+    submit = runner.submit
 
-    def wrap(submit: Any) -> Any:
-        def narrowed(self: Any, mutant_name: str, tests: list[str], *args: Any, **kwargs: Any) -> None:
-            keep = selected.get(mutant_name)
-            if keep is not None and tests:
-                known = set(tests)
-                # A line no test runs: one test of the function shows the mutant survives, as all would.
-                tests = [test for test in keep if test in known] or tests[:1]
-            submit(self, mutant_name, tests, *args, **kwargs)
+    def narrowed(mutant_name: str, tests: list[str], *args: Any, **kwargs: Any) -> None:
+        keep = selected.get(mutant_name)
+        if keep is not None and tests:
+            known = set(tests)
+            # A line no test runs: one test of the function shows the mutant survives, as all would.
+            tests = [test for test in keep if test in known] or tests[:1]
+        submit(mutant_name, tests, *args, **kwargs)
 
-        return narrowed
-
-    for runner_class in MutantRunner.__subclasses__():
-        runner_class.submit = wrap(runner_class.submit)  # type: ignore[method-assign]
+    runner.submit = narrowed
+    return runner
 
 
 def _skip_noise() -> None:
@@ -359,15 +365,27 @@ def _fixed_costs_once(runner: Any) -> Any:
     return runner
 
 
-def _run(rest: list[str]) -> None:
-    """`mutmut run` with the gate's hooks on the runner it creates."""
+def _run(rest: list[str], tests_by_mutant: str | None) -> None:
+    """`mutmut run` with the gate's hooks on the runner it creates: warm workers (unless
+    --cold-workers), the baseline time limit, line-level narrowing ahead of it, fixed costs paid once."""
     import mutmut.__main__ as mm
+    from mutmut.workers.isolation import ForkRunner
 
     mm.create_mutants = _generate_then_skip_noise(mm.create_mutants)
     make_runner = mm.get_mutant_runner
-    mm.get_mutant_runner = lambda *args, **kwargs: _fixed_costs_once(
-        _limit_by_baseline(make_runner(*args, **kwargs))
-    )
+
+    def runner(*args: Any, **kwargs: Any) -> Any:
+        made = make_runner(*args, **kwargs)
+        if _warm and isinstance(made, ForkRunner):  # mutmut's forkserver isolation is left as it is
+            from gate.mutmut.warm import WarmRunner
+
+            made = WarmRunner(made, made.max_workers)
+        made = _limit_by_baseline(made)
+        if tests_by_mutant is not None:
+            made = _narrowed(made, tests_by_mutant)
+        return _fixed_costs_once(made)
+
+    mm.get_mutant_runner = runner
     mm.cli(["run", *rest], prog_name="mutmut")
 
 
@@ -380,8 +398,6 @@ def main(argv: list[str]) -> None:
     lifeline.follow_forks()
     argv, tests_by_mutant = _apply_settings(argv)
     _check_mutmut()
-    if tests_by_mutant is not None:
-        _narrow_tests(tests_by_mutant)
     if not argv:
         raise SystemExit("usage: python -m gate.mutmut.entry [SETTINGS] run|generate|map|preflight|count")
     command, rest = argv[0], argv[1:]
@@ -394,7 +410,7 @@ def main(argv: list[str]) -> None:
     elif command == "count":
         _count(rest[2:] if rest[:1] == ["--max-children"] else rest)
     elif command == "run":
-        _run(rest)
+        _run(rest, tests_by_mutant)
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -201,6 +201,8 @@ def _entry(config: GateConfig) -> list[str]:
         args += ["--settings", json.dumps(config.mutmut.handed, sort_keys=True)]
     if config.mutmut.timeout_multiplier is None:
         args += ["--timeout-multiplier", str(config.timeout_multiplier)]
+    if not config.value("warm_workers"):
+        args.append("--cold-workers")
     return [*args, "--skip-noise", ",".join(config.noise_kinds)]
 
 

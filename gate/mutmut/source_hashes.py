@@ -43,9 +43,11 @@ def forget_after_source_changes(root: Path, files: list[str]) -> dict[str, list[
     before: dict[str, list[str]] | None = None
     if old is None:
         # No record of what the mapping was made from (a cache from before this rule, or .gate/ was
-        # removed): every test is mapped again, which costs one mapping run of the suite.
-        before = read_stats(root).tests_by_function
-        forget_tests(root, lambda _test: True)
+        # removed): every test is mapped again, which costs one mapping run of the suite. With no
+        # mapping at all (a first run) there is nothing to forget: the run maps every test anyway.
+        mapping = read_stats(root).tests_by_function
+        if forget_tests(root, lambda _test: True):
+            before = mapping
     else:
         changed = sorted(p for p in set(hashes) | set(old) if hashes.get(p) != old.get(p))
         prefixes = tuple(prefix for p in changed for prefix in function_prefixes(p))

@@ -9,7 +9,8 @@ from pathlib import Path
 from tests.gate.projects import CALC_TESTS_WEAK, make_project
 
 # Every pytest session of the judging suite writes what mutmut runs it for: "" is the clean run, "fail"
-# the forced-fail run, "stats" the stats run, a mutant's name a mutant run.
+# the forced-fail run, "stats" the stats run, a mutant's name a mutant run. The warm workers' server
+# (gate.mutmut.warm, which runs no test itself) is left out.
 SESSIONS_CONFTEST = """\
 import os
 from pathlib import Path
@@ -17,6 +18,9 @@ from pathlib import Path
 
 def pytest_sessionstart(session):
     mode = os.environ.get("MUTANT_UNDER_TEST")
+    plugins = session.config.pluginmanager.get_plugins()
+    if any(type(plugin).__module__ == "gate.mutmut.warm" for plugin in plugins):
+        return
     if mode in ("", "fail"):
         root = Path(__file__).resolve().parents[2]  # mutants/tests/conftest.py -> the project
         with open(root / "sessions.log", "a") as log:

@@ -1,0 +1,411 @@
+"""Warm workers: the judging suite is collected once, and every mutant runs in a fork of that collected
+pytest session, so no mutant pays pytest's start-up, plugin loading and collection again.
+
+mutmut 3.8's fork runner forks its own process per mutant and calls `pytest.main` in the child: about
+40 ms before the first test runs. Here mutmut's process forks one server, which runs `pytest.main` over
+mutmut's test selection with a plugin whose `pytest_runtestloop` never runs the suite: it waits for
+mutants, and for each one forks a child that activates the mutant and runs the mutant's tests from the
+collected items (fastest first, stopping at the first failure, as mutmut's `-x` does). The child's exit
+code is pytest's (0 passed, 1 failed), so verdicts, timeouts (mutmut's watchdog and CPU limit) and
+mutmut's bookkeeping stay mutmut's. When the server cannot collect, or dies, the mutants go back to
+mutmut's own runner.
+
+Only `gate.mutmut.entry` imports this module (in mutmut's process); pytest's API used here is public
+(`pytest.main`, hooks, `Item.ihook`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import resource
+import select
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from mutmut.configuration import config
+from mutmut.state import state
+from mutmut.workers.isolation import MutantResult, MutantRunner
+from mutmut.workers.timeout import register_timeout
+
+# Messages between mutmut's process and the server: one JSON object per line.
+READY, FAILED, STARTED, DONE = "ready", "failed", "started", "done"
+# pytest's exit codes a child ends with.
+PASSED, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR = 0, 1, 2, 3
+
+
+class Channel:
+    """Line-delimited JSON over a pipe: writes whole lines, reads them back one at a time."""
+
+    def __init__(self, read_fd: int | None = None, write_fd: int | None = None) -> None:
+        self.read_fd = read_fd
+        self.write_fd = write_fd
+        self._buffer = b""
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        assert self.write_fd is not None
+        data = (json.dumps(message) + "\n").encode()
+        while data:
+            data = data[os.write(self.write_fd, data) :]
+
+    def lines(self) -> list[dict[str, Any]]:
+        """Every complete line buffered so far, without reading."""
+        found: list[dict[str, Any]] = []
+        while b"\n" in self._buffer:
+            line, self._buffer = self._buffer.split(b"\n", 1)
+            found.append(json.loads(line))
+        return found
+
+    def fill(self) -> bool:
+        """Read what the pipe holds (blocking until something does); False at end of file."""
+        assert self.read_fd is not None
+        data = os.read(self.read_fd, 65536)
+        self._buffer += data
+        return bool(data)
+
+    def receive(self) -> dict[str, Any] | None:
+        """The next message, blocking; None when the other end closed."""
+        while True:
+            pending = self.lines()
+            if pending:
+                self._buffer = b"".join((json.dumps(m) + "\n").encode() for m in pending[1:]) + self._buffer
+                return pending[0]
+            if not self.fill():
+                return None
+
+    def close(self) -> None:
+        for fd in (self.read_fd, self.write_fd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.read_fd = self.write_fd = None
+
+
+def pytest_args(test_selection: Iterable[str], extra: Iterable[str]) -> list[str]:
+    """The server's pytest command line: mutmut's own for a mutant (`PytestRunner`), without `-x` (each
+    child stops at its first failure itself) and over the whole selection, to collect every test once."""
+    return [
+        "--rootdir=.",
+        "--tb=native",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:random-order",
+        *test_selection,
+        *extra,
+    ]
+
+
+def run_items(items: list[Any], failed: Callable[[], bool], stop: Callable[[], bool]) -> int:
+    """Run collected pytest items in order, as one pytest run with `-x` would: fixtures of every scope
+    set up once and torn down after the last item (a failing teardown fails the run); stops at the first
+    failure. Returns pytest's exit code."""
+    import pytest
+
+    try:
+        for index, item in enumerate(items):
+            after = items[index + 1] if index + 1 < len(items) else None
+            item.ihook.pytest_runtest_protocol(item=item, nextitem=after)
+            if failed():
+                return TESTS_FAILED
+            if stop():
+                break
+    except pytest.exit.Exception as exit_:
+        return int(exit_.returncode) if exit_.returncode is not None else INTERRUPTED
+    except KeyboardInterrupt:
+        return INTERRUPTED
+    except BaseException:  # a plugin's hook crashing: pytest would report an internal error
+        return INTERNAL_ERROR
+    return TESTS_FAILED if failed() else PASSED
+
+
+class Server:
+    """The pytest plugin of the server process: collects, then serves mutants until mutmut's process
+    closes the job pipe."""
+
+    def __init__(
+        self, jobs: Channel, results: Channel, activate: Callable[[str], None], extra: list[str]
+    ) -> None:
+        self.jobs = jobs
+        self.results = results
+        self.activate = activate  # makes a mutant the active one (mutmut's set_mutant_under_test)
+        self.extra = extra  # mutmut's pytest_add_cli_args
+        self.served = False
+        self._failed = False
+
+    def pytest_runtest_logreport(self, report: Any) -> None:
+        if report.failed:
+            self._failed = True
+
+    def pytest_runtestloop(self, session: Any) -> bool:
+        if session.testsfailed:  # collection errors: mutmut's own runner reports them per mutant
+            self.results.send({FAILED: f"{session.testsfailed} collection error(s)"})
+            return True
+        items = {item.nodeid: item for item in session.items}
+        import gc
+
+        gc.collect()
+        gc.freeze()  # children share the collected session's pages instead of touching them
+        self.served = True
+        self.results.send({READY: len(items)})
+        self._serve(session, items)
+        return True
+
+    def _serve(self, session: Any, items: dict[str, Any]) -> None:
+        wake_r, wake_w = os.pipe()
+        os.set_blocking(wake_r, False)
+        os.set_blocking(wake_w, False)
+        previous = signal.set_wakeup_fd(wake_w)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        running: dict[int, tuple[str, float]] = {}
+        jobs = self.jobs.read_fd
+        assert jobs is not None
+        open_ = True
+        try:
+            while open_ or running:
+                watched = [wake_r, jobs] if open_ else [wake_r]
+                ready, _, _ = select.select(watched, [], [])
+                if wake_r in ready:
+                    while True:
+                        try:
+                            if not os.read(wake_r, 512):
+                                break
+                        except BlockingIOError:
+                            break
+                self._reap(running)
+                if open_ and jobs in ready:
+                    open_ = self.jobs.fill()
+                    for job in self.jobs.lines():
+                        pid = self._fork(session, items, job, (wake_r, wake_w))
+                        running[pid] = (job["name"], time.monotonic())
+                        self.results.send({STARTED: job["name"], "pid": pid})
+        finally:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            signal.set_wakeup_fd(previous)
+            os.close(wake_r)
+            os.close(wake_w)
+
+    def _reap(self, running: dict[int, tuple[str, float]]) -> None:
+        while running:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if pid in running:
+                name, started = running.pop(pid)
+                code = os.waitstatus_to_exitcode(status)
+                self.results.send({DONE: name, "exit_code": code, "duration": time.monotonic() - started})
+
+    def _fork(self, session: Any, items: dict[str, Any], job: dict[str, Any], wake: tuple[int, int]) -> int:
+        pid = os.fork()
+        if pid != 0:
+            return pid
+        code = INTERNAL_ERROR
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            for fd in wake:
+                os.close(fd)
+            self.jobs.close()
+            self.results.close()
+            code = self._child(session, items, job)
+        finally:
+            os._exit(code)
+
+    def _child(self, session: Any, items: dict[str, Any], job: dict[str, Any]) -> int:
+        self.activate(job["name"])
+        limit = int(job["cpu_limit"]) + int(time.process_time())
+        resource.setrlimit(resource.RLIMIT_CPU, (limit, limit + 1))
+        tests: list[str] = job["tests"]
+        selected = [items.get(test) for test in tests]
+        if any(item is None for item in selected):
+            # A test the collection does not know by that id: mutmut's own way, a nested pytest run.
+            import pytest
+
+            return int(pytest.main(["-x", *pytest_args(tests, self.extra)]))
+        self._failed = False
+        return run_items(
+            [item for item in selected if item is not None],
+            lambda: self._failed,
+            lambda: bool(session.shouldstop or session.shouldfail),
+        )
+
+
+def serve(jobs_fd: int, results_fd: int) -> None:
+    """The server process (forked from mutmut's): collect mutmut's test selection in `mutants/`, serve
+    mutants, exit. Its own output goes nowhere: mutmut's children print nothing either."""
+    results = Channel(write_fd=results_fd)
+    try:
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.chdir("mutants")
+        import pytest
+        from mutmut.configuration import config
+        from mutmut.mutation.trampoline import set_mutant_under_test
+
+        settings = config()
+        extra = list(settings.pytest_add_cli_args)
+        server = Server(Channel(read_fd=jobs_fd), results, set_mutant_under_test, extra)
+        code = pytest.main(pytest_args(settings.pytest_add_cli_args_test_selection, extra), plugins=[server])
+        if not server.served:
+            results.send({FAILED: f"pytest ended with exit code {int(code)} before serving"})
+    except BaseException as error:  # anything: mutmut's own runner takes over
+        results.send({FAILED: f"{type(error).__name__}: {error}"})
+    finally:
+        os._exit(0)
+
+
+class WarmRunner(MutantRunner):
+    """mutmut's runner interface over the server: `submit` hands a mutant to the server, which forks
+    its child; results come back in the order children end. Everything else (stats, the clean and
+    forced-fail runs) and every mutant after a server failure goes to mutmut's own runner, `base`."""
+
+    def __init__(self, base: MutantRunner, max_workers: int) -> None:
+        self.base = base
+        self.max_workers = max_workers
+        self.cold = False
+        self._server: int | None = None
+        self._jobs = Channel()
+        self._results = Channel()
+        self._running: dict[str, dict[str, Any]] = {}  # name -> its job, until its result arrives
+        self._pids: dict[str, int] = {}
+        self._done: list[MutantResult] = []
+
+    # -- the server -----------------------------------------------------------------------------------
+
+    def startup(self) -> None:
+        self.base.startup()
+        jobs_r, jobs_w = os.pipe()
+        results_r, results_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(jobs_w)
+            os.close(results_r)
+            serve(jobs_r, results_w)
+        os.close(jobs_r)
+        os.close(results_w)
+        self._server = pid
+        self._jobs = Channel(write_fd=jobs_w)
+        self._results = Channel(read_fd=results_r)
+        first = self._results.receive()
+        if first is None or READY not in first:
+            reason = first.get(FAILED, "no answer") if first else "the server ended"
+            self._go_cold(f"warm workers off ({reason}): each mutant starts pytest itself")
+        else:
+            print(f"warm workers: {first[READY]} tests collected once", flush=True)
+
+    def _go_cold(self, why: str) -> None:
+        print(why, flush=True)
+        self.cold = True
+        self._jobs.close()
+        self._results.close()
+        if self._server is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._server, signal.SIGKILL)
+            os.waitpid(self._server, 0)  # reaped here: mutmut's runner waits for any child
+            self._server = None
+        lost, self._running = list(self._running.values()), {}
+        for job in lost:  # the server died under these: mutmut's runner tests them again
+            while not self.base.has_capacity():
+                self._done.append(self.base.wait_for_result())
+            self.base.submit(job["name"], job["tests"], job["cpu_limit"], job["estimate"])
+
+    def _pump(self) -> None:
+        """Handle the server's next message (blocking)."""
+        message = self._results.receive()
+        if message is None:
+            self._go_cold("warm workers off: the server ended; mutmut's runner goes on")
+            return
+        if STARTED in message:
+            name = message[STARTED]
+            self._pids[name] = message["pid"]
+            job = self._running[name]
+            settings = config()
+            wall = (job["estimate"] + settings.timeout_constant) * settings.timeout_multiplier
+            register_timeout(pid=message["pid"], timeout_s=wall)
+        elif DONE in message:
+            name = message[DONE]
+            self._running.pop(name, None)
+            self._pids.pop(name, None)
+            self._done.append(
+                MutantResult(mutant_name=name, exit_code=message["exit_code"], duration=message["duration"])
+            )
+
+    # -- mutmut's runner interface ------------------------------------------------------------------------
+
+    def submit(self, mutant_name: str, tests: list[str], cpu_time_limit: int, estimated_time: float) -> None:
+        if self.cold:
+            self.base.submit(mutant_name, tests, cpu_time_limit, estimated_time)
+            return
+        if not tests:
+            self._done.append(MutantResult(mutant_name=mutant_name, exit_code=33, duration=0.0))
+            return
+        durations = state().duration_by_test
+        job = {
+            "name": mutant_name,
+            "tests": sorted(tests, key=lambda test: durations.get(test, 0.0)),  # fastest first, as mutmut
+            "cpu_limit": cpu_time_limit,
+            "estimate": estimated_time,
+        }
+        self._running[mutant_name] = job
+        try:
+            self._jobs.send(job)
+        except OSError:
+            self._go_cold("warm workers off: the server stopped taking mutants; mutmut's runner goes on")
+            return
+        while not self.cold and mutant_name in self._running and mutant_name not in self._pids:
+            self._pump()  # its child's pid, for mutmut's wall-clock watchdog
+
+    def has_capacity(self) -> bool:
+        if self.cold:
+            return self.base.has_capacity()
+        return len(self._running) < self.max_workers
+
+    def wait_for_result(self, timeout: float | None = None) -> MutantResult:
+        while not self._done and not self.cold:
+            self._pump()
+        if self._done:
+            return self._done.pop(0)
+        return self.base.wait_for_result(timeout)
+
+    def pending_count(self) -> int:
+        return len(self._running) + len(self._done) + (self.base.pending_count() if self.cold else 0)
+
+    def signal_work_complete(self) -> None:
+        self.base.signal_work_complete()
+
+    def stop_all_workers(self) -> None:
+        for pid in [*self._pids.values(), *([self._server] if self._server else [])]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        self.base.stop_all_workers()
+
+    def shutdown(self) -> None:
+        self._jobs.close()  # end of file: the server waits for its children and exits
+        if self._server is not None:
+            os.waitpid(self._server, 0)
+            self._server = None
+        self._results.close()
+        self.base.shutdown()
+
+    def collect_stats(self, tests: Iterable[str] | None) -> int:
+        return self.base.collect_stats(tests)
+
+    def run_clean_tests(self, tests: Iterable[str]) -> int:
+        return self.base.run_clean_tests(tests)
+
+    def run_forced_fail(self) -> int:
+        return self.base.run_forced_fail()
+
+    def list_all_tests(self) -> Any:
+        return self.base.list_all_tests()

@@ -1,0 +1,214 @@
+"""Warm workers: mutants run in forks of one collected pytest session, with mutmut's verdicts.
+
+The end-to-end tests run real `gate run`s on generated projects, once with warm workers and once with
+`warm_workers = false` (each mutant starts pytest itself, as mutmut does): the verdicts must be the same,
+whatever the warm path skips (fixture teardown, strict xfail, parametrized ids, hangs), and when the warm
+server cannot collect or dies halfway, mutmut's own runner finishes the run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from gate.mutmut.warm import Channel, pytest_args
+from tests.gate.projects import Project, make_project
+
+SHOP = """\
+def total(prices, discount=0):
+    s = 0
+    for p in prices:
+        s += p
+    return s - discount
+
+
+def label(x):
+    if x > 10:
+        return "big"
+    return "small"
+
+
+def spin(n):
+    while n > 0:
+        n -= 1
+    return n
+"""
+
+CONFTEST = """\
+import pytest
+
+from pkg.shop import label
+
+
+@pytest.fixture(scope="session")
+def unit():
+    return 1
+
+
+@pytest.fixture
+def ledger():
+    entries = []
+    yield entries
+    # Only this teardown tells label's "big" apart: a run that skips teardown would let it survive.
+    assert label(len(entries) * 20) == "big"
+"""
+
+TESTS = """\
+import pytest
+
+from pkg.shop import label, spin, total
+
+
+@pytest.mark.parametrize(("prices", "expected"), [([1, 2], 3), ([], 0)], ids=["two[x]", "none"])
+def test_total(prices, expected, unit):
+    assert total(prices) == expected * unit
+
+
+@pytest.mark.xfail(strict=True, reason="a mutant that makes it pass fails the run")
+def test_total_of_one_is_not_two():
+    assert total([1]) == 2
+
+
+def test_label_small(ledger):
+    ledger.append(1)
+    assert label(3) == "small"
+
+
+def test_spin():
+    assert spin(3) == 0
+"""
+
+
+def _shop(root: Path, *, warm: bool = True, conftest: str = CONFTEST) -> Project:
+    project = make_project(
+        root,
+        source={"shop.py": SHOP},
+        tests={"test_shop.py": TESTS, "conftest.py": conftest},
+        fail_under=0,
+        gate_extra="" if warm else "warm_workers = false",
+    )
+    return project
+
+
+def _verdicts(project: Project, env: dict[str, str] | None = None) -> dict[str, str]:
+    proc = project.gate("run", "--no-causes", "-q", env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return {m["name"]: m["status"] for m in project.report()["mutants"]}
+
+
+def _log(project: Project) -> str:
+    return (project.root / ".gate" / "mutmut.log").read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def cold(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The verdicts of mutmut's own runner (each mutant starts pytest itself)."""
+    project = _shop(tmp_path_factory.mktemp("cold"), warm=False)
+    verdicts = _verdicts(project)
+    assert "warm workers" not in _log(project)
+    return verdicts
+
+
+def test_warm_workers_give_every_mutant_the_verdict_of_mutmuts_own_runner(
+    tmp_path: Path, cold: dict[str, str]
+) -> None:
+    project = _shop(tmp_path)
+
+    warm = _verdicts(project)
+
+    assert "warm workers: 5 tests collected once" in _log(project)
+    assert warm == cold
+    statuses = set(warm.values())
+    assert {"killed", "survived", "timeout"} <= statuses
+    # `return "big"` -> `return "XXbigXX"` fails only in the ledger fixture's teardown.
+    big = [n for n, s in warm.items() if n.startswith("pkg.shop.x_label") and s == "killed"]
+    assert big, warm
+
+
+def test_a_suite_the_server_cannot_collect_goes_to_mutmuts_runner(
+    tmp_path: Path, cold: dict[str, str]
+) -> None:
+    refusing = CONFTEST + (
+        "\n\ndef pytest_collection_finish(session):\n"
+        "    plugins = session.config.pluginmanager.get_plugins()\n"
+        "    if any(type(p).__module__ == 'gate.mutmut.warm' for p in plugins):\n"
+        "        raise RuntimeError('this suite cannot be collected whole')\n"
+    )
+    project = _shop(tmp_path, conftest=refusing)
+
+    verdicts = _verdicts(project)
+
+    assert "warm workers off (pytest ended with exit code 3 before serving)" in _log(project)
+    assert verdicts == cold
+
+
+def test_a_server_killed_halfway_leaves_the_rest_to_mutmuts_runner(
+    tmp_path: Path, cold: dict[str, str]
+) -> None:
+    marker = tmp_path / "server-killed"
+    killing = CONFTEST + (
+        "\n\nimport os, signal, pathlib\n\n\n"
+        "def pytest_runtest_setup(item):\n"
+        "    marker = pathlib.Path(os.environ['SHOP_MARKER'])\n"
+        "    if os.environ.get('MUTANT_UNDER_TEST', '').endswith('__mutmut_2') and not marker.exists():\n"
+        "        marker.write_text('killed')\n"
+        "        os.kill(os.getppid(), signal.SIGKILL)  # the warm server, this child's parent\n"
+    )
+    project = _shop(tmp_path / "project", conftest=killing)
+
+    verdicts = _verdicts(project, env={"SHOP_MARKER": str(marker)})
+
+    assert marker.read_text() == "killed"
+    assert "warm workers off: the server ended; mutmut's runner goes on" in _log(project)
+    assert verdicts == cold
+
+
+# -- the channel between mutmut's process and the server -------------------------------------------------
+
+
+def test_messages_cross_the_pipe_whole_and_in_order() -> None:
+    read_fd, write_fd = os.pipe()
+    sender, receiver = Channel(write_fd=write_fd), Channel(read_fd=read_fd)
+    sender.send({"started": "a", "pid": 7})
+    sender.send({"done": "a", "exit_code": 1, "duration": 0.25})
+    sender.close()
+
+    assert receiver.receive() == {"started": "a", "pid": 7}
+    assert receiver.receive() == {"done": "a", "exit_code": 1, "duration": 0.25}
+    assert receiver.receive() is None  # the other end closed
+    receiver.close()
+
+
+def test_a_message_split_across_reads_comes_back_whole() -> None:
+    read_fd, write_fd = os.pipe()
+    receiver = Channel(read_fd=read_fd)
+    os.write(write_fd, b'{"ready": ')
+    assert receiver.fill() is True
+    assert receiver.lines() == []
+    os.write(write_fd, b'24}\n{"failed": "x"}\n')
+    os.close(write_fd)
+
+    assert receiver.receive() == {"ready": 24}
+    assert receiver.receive() == {"failed": "x"}
+    assert receiver.receive() is None
+    receiver.close()
+
+
+def test_the_server_collects_mutmuts_selection_without_stopping_at_the_first_failure() -> None:
+    args = pytest_args(["tests/unit"], ["-n", "0"])
+
+    assert args == [
+        "--rootdir=.",
+        "--tb=native",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:random-order",
+        "tests/unit",
+        "-n",
+        "0",
+    ]
+    assert "-x" not in args
