@@ -331,8 +331,9 @@ def _limit_by_baseline(runner: Any) -> Any:
 
 def _fixed_costs_once(runner: Any) -> Any:
     """Skip mutmut's clean-suite and forced-fail runs when they already passed on the same files
-    (gate.mutmut.fixed_costs); record them when they pass. The key is taken before mutmut generates
-    anything, from the project's files as they are."""
+    (gate.mutmut.fixed_costs); record them when they pass, and count a passing stats run as the clean
+    run of its tests. The key is taken before mutmut generates anything, from the project's files as
+    they are."""
     from pathlib import Path
 
     import mutmut
@@ -343,6 +344,16 @@ def _fixed_costs_once(runner: Any) -> Any:
     root = Path.cwd()
     record = FixedCosts.load(root, content_key(root, f"mutmut {mutmut.__version__}"))
     run_clean, run_forced_fail = runner.run_clean_tests, mm.run_forced_fail_test
+    collect = runner.collect_stats
+
+    def stats(tests: list[str] | None) -> int:
+        code: int = collect(tests)
+        if code == 0:
+            # A passing stats run is a clean run of the same tests (with `-x`, the same arguments): its
+            # trampolines call the original functions and only record who called them.
+            record.clean |= set(tests) if tests else {ALL_TESTS}
+            record.save(root)
+        return code
 
     def clean(tests: list[str]) -> int:
         if record.clean_passed(tests):
@@ -360,6 +371,7 @@ def _fixed_costs_once(runner: Any) -> Any:
         record.forced_fail = True
         record.save(root)
 
+    runner.collect_stats = stats
     runner.run_clean_tests = clean
     mm.run_forced_fail_test = forced_fail  # type: ignore[assignment]
     return runner
