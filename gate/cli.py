@@ -7,6 +7,7 @@ gate/commands/ parses options, calls into the pipeline and returns an exit code.
 from __future__ import annotations
 
 import errno
+import importlib
 import signal
 import sys
 
@@ -18,8 +19,35 @@ from gate.exit_code import TERMINATED, ExitCode, GateError, Interrupted
 _CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
 
 
+# Each command lives in gate/commands/<name>.py, imported only when it runs (or when --help lists it):
+# `gate check` should not pay for the PR path's or the HTML report's imports.
+COMMANDS = {
+    "run": "gate.commands.run:run_command",
+    "check": "gate.commands.check:check_command",
+    "report": "gate.commands.report:report_command",
+    "merge": "gate.commands.merge:merge_command",
+    "accept": "gate.commands.accept:accept_command",
+    "history": "gate.commands.history:history_command",
+    "doctor": "gate.commands.doctor:doctor_command",
+    "pr": "gate.commands.pr:pr_command",
+    "init": "gate.commands.init:init_command",
+    "show": "gate.commands.show:show_command",
+}
+
+
 class GateGroup(click.Group):
-    """Turns every GateError into one line on stderr and its exit code: never a traceback."""
+    """Turns every GateError into one line on stderr and its exit code: never a traceback. Commands are
+    loaded by name from COMMANDS."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            module_name, attribute = COMMANDS[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -54,31 +82,6 @@ def cli() -> None:
       2  usage or configuration error
       3  the run could not be judged (clean suite failing, mutmut failing, shard missing)
     """
-
-
-# Each command lives in gate/commands/<name>.py and is registered here.
-# (Registration list: keep one line per command.)
-from gate.commands.accept import accept_command  # noqa: E402
-from gate.commands.check import check_command  # noqa: E402
-from gate.commands.doctor import doctor_command  # noqa: E402
-from gate.commands.history import history_command  # noqa: E402
-from gate.commands.init import init_command  # noqa: E402
-from gate.commands.merge import merge_command  # noqa: E402
-from gate.commands.pr import pr_command  # noqa: E402
-from gate.commands.report import report_command  # noqa: E402
-from gate.commands.run import run_command  # noqa: E402
-from gate.commands.show import show_command  # noqa: E402
-
-cli.add_command(run_command)
-cli.add_command(check_command)
-cli.add_command(report_command)
-cli.add_command(merge_command)
-cli.add_command(accept_command)
-cli.add_command(history_command)
-cli.add_command(doctor_command)
-cli.add_command(pr_command)
-cli.add_command(init_command)
-cli.add_command(show_command)
 
 
 def _terminate(_signum: int, _frame: object) -> None:

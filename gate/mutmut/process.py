@@ -68,7 +68,7 @@ def call(
     config: GateConfig, command: str, max_children: int | None = None, operands: tuple[str, ...] = ()
 ) -> Call:
     """Run one entry command (generate, map, preflight, count) to its end; its output goes to the log."""
-    args = [*_entry(config), command, "--max-children", str(children(config, max_children)), *operands]
+    args = [*entry_args(config), command, "--max-children", str(children(config, max_children)), *operands]
     log = config.root / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
     with _open_log(log, "w") as handle, sigterm_as_interrupt():
@@ -98,7 +98,7 @@ def run_mutmut(
     """`mutmut run` over `names` (all pending mutants when empty), watched until it ends and stopped like
     Ctrl-C on any interrupt: every verdict reached stays on disk."""
     root = config.root
-    args = [*_entry(config), "run", "--max-children", str(children(config, max_children)), *names]
+    args = [*entry_args(config), "run", "--max-children", str(children(config, max_children)), *names]
     log = root / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -195,7 +195,8 @@ def sigterm_as_interrupt() -> Iterator[None]:
 # -- internals -------------------------------------------------------------------------------------------
 
 
-def _entry(config: GateConfig) -> list[str]:
+def entry_args(config: GateConfig) -> list[str]:
+    """The entry's command line up to its command: the interpreter and the settings handed to mutmut."""
     args = [sys.executable, "-m", "gate.mutmut.entry"]
     if config.mutmut.handed:
         args += ["--settings", json.dumps(config.mutmut.handed, sort_keys=True)]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from gate.config import GateConfig
 from gate.exit_code import RunError
-from gate.mutmut import freshness, noise, process
+from gate.mutmut import freshness, generated, noise, process
 from gate.mutmut.names import local_function_of
 from gate.mutmut.selection import Selection, for_names
 from gate.mutmut.state import FileMeta, read_or_repair
@@ -99,15 +99,19 @@ def run_names(
 
 def generate(config: GateConfig, *, max_children: int | None = None) -> dict[str, FileMeta]:
     """Generate the mutants (mutants/, .meta, .spans) without testing any: mutmut's own generation code
-    in a subprocess. Functions that changed get null verdicts, exactly as `mutmut run` would do.
-    Returns the .meta of every mutated file, keyed by source path."""
+    in a subprocess, skipped while nothing it reads changed (gate.mutmut.generated). Functions that
+    changed get null verdicts, exactly as `mutmut run` would do. Returns the .meta of every mutated
+    file, keyed by source path."""
     root = config.root
     freshness.ignore_state_dirs(root)
-    done = process.call(config, "generate", max_children)
-    if done.returncode != 0:
-        raise RunError(
-            f"mutmut could not generate mutants: {process.last_line(done.output)} (log: {process.LOG_FILE})"
-        )
+    key = generated.content_key(config, process.entry_args(config))
+    if not generated.is_fresh(config, key):
+        done = process.call(config, "generate", max_children)
+        if done.returncode != 0:
+            raise RunError(
+                f"mutmut could not generate mutants: {process.last_line(done.output)} (log: {process.LOG_FILE})"
+            )
+        generated.record(config, key)
     metas: dict[str, FileMeta] = {}
     for path in config.mutatable_files():
         meta = read_or_repair(root, path)
