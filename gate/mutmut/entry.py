@@ -380,6 +380,8 @@ def _fixed_costs_once(runner: Any) -> Any:
 def _run(rest: list[str], tests_by_mutant: str | None) -> None:
     """`mutmut run` with the gate's hooks on the runner it creates: warm workers (unless
     --cold-workers), the baseline time limit, line-level narrowing ahead of it, fixed costs paid once."""
+    from pathlib import Path
+
     import mutmut.__main__ as mm
     from mutmut.workers.isolation import ForkRunner
 
@@ -391,7 +393,7 @@ def _run(rest: list[str], tests_by_mutant: str | None) -> None:
         if _warm and isinstance(made, ForkRunner):  # mutmut's forkserver isolation is left as it is
             from gate.mutmut.warm import WarmRunner
 
-            made = WarmRunner(made, made.max_workers)
+            made = WarmRunner(made, made.max_workers, Path.cwd())
         made = _limit_by_baseline(made)
         if tests_by_mutant is not None:
             made = _narrowed(made, tests_by_mutant)

@@ -25,6 +25,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from mutmut.configuration import config
@@ -32,8 +33,11 @@ from mutmut.state import state
 from mutmut.workers.isolation import MutantResult, MutantRunner
 from mutmut.workers.timeout import register_timeout
 
+from gate.mutmut.killers import Killers
+from gate.mutmut.names import function_of
+
 # Messages between mutmut's process and the server: one JSON object per line.
-READY, FAILED, STARTED, DONE = "ready", "failed", "started", "done"
+READY, FAILED, STARTED, DONE, KILLER = "ready", "failed", "started", "done", "killer"
 # pytest's exit codes a child ends with.
 PASSED, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR = 0, 1, 2, 3
 
@@ -136,11 +140,11 @@ class Server:
         self.activate = activate  # makes a mutant the active one (mutmut's set_mutant_under_test)
         self.extra = extra  # mutmut's pytest_add_cli_args
         self.served = False
-        self._failed = False
+        self._killer: str | None = None  # the first failing test of this child's mutant
 
     def pytest_runtest_logreport(self, report: Any) -> None:
-        if report.failed:
-            self._failed = True
+        if report.failed and self._killer is None:
+            self._killer = report.nodeid
 
     def pytest_runtestloop(self, session: Any) -> bool:
         if session.testsfailed:  # collection errors: mutmut's own runner reports them per mutant
@@ -214,8 +218,10 @@ class Server:
             for fd in wake:
                 os.close(fd)
             self.jobs.close()
-            self.results.close()
             code = self._child(session, items, job)
+            if self._killer is not None:
+                # One line under PIPE_BUF: written whole, and before the server sees this child end.
+                self.results.send({KILLER: job["name"], "test": self._killer})
         finally:
             os._exit(code)
 
@@ -230,10 +236,10 @@ class Server:
             import pytest
 
             return int(pytest.main(["-x", *pytest_args(tests, self.extra)]))
-        self._failed = False
+        self._killer = None
         return run_items(
             [item for item in selected if item is not None],
-            lambda: self._failed,
+            lambda: self._killer is not None,
             lambda: bool(session.shouldstop or session.shouldfail),
         )
 
@@ -268,9 +274,11 @@ class WarmRunner(MutantRunner):
     its child; results come back in the order children end. Everything else (stats, the clean and
     forced-fail runs) and every mutant after a server failure goes to mutmut's own runner, `base`."""
 
-    def __init__(self, base: MutantRunner, max_workers: int) -> None:
+    def __init__(self, base: MutantRunner, max_workers: int, root: Path) -> None:
         self.base = base
         self.max_workers = max_workers
+        self.root = root
+        self.killers = Killers.load(root)  # killer-first order of each mutant's tests
         self.cold = False
         self._server: int | None = None
         self._jobs = Channel()
@@ -333,6 +341,8 @@ class WarmRunner(MutantRunner):
             settings = config()
             wall = (job["estimate"] + settings.timeout_constant) * settings.timeout_multiplier
             register_timeout(pid=message["pid"], timeout_s=wall)
+        elif KILLER in message:
+            self.killers.killed(function_of(message[KILLER]), message["test"])
         elif DONE in message:
             name = message[DONE]
             self._running.pop(name, None)
@@ -350,10 +360,9 @@ class WarmRunner(MutantRunner):
         if not tests:
             self._done.append(MutantResult(mutant_name=mutant_name, exit_code=33, duration=0.0))
             return
-        durations = state().duration_by_test
         job = {
             "name": mutant_name,
-            "tests": sorted(tests, key=lambda test: durations.get(test, 0.0)),  # fastest first, as mutmut
+            "tests": self.killers.order(function_of(mutant_name), tests, state().duration_by_test),
             "cpu_limit": cpu_time_limit,
             "estimate": estimated_time,
         }
@@ -396,6 +405,7 @@ class WarmRunner(MutantRunner):
             os.waitpid(self._server, 0)
             self._server = None
         self._results.close()
+        self.killers.save(self.root)
         self.base.shutdown()
 
     def collect_stats(self, tests: Iterable[str] | None) -> int:
