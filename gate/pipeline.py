@@ -11,7 +11,7 @@ import hashlib
 import json
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,8 +96,9 @@ def execute(
     for mutant in mutants:
         mutant.reused = mutant.name in reused
     warnings = list(config.warnings)
+    accepted = accept.load(config.root / accept.ACCEPTED_PATH)
     if causes:
-        mutants = assign_causes(config, mutants, warnings)
+        mutants = assign_causes(config, mutants, warnings, accepted=accepted.keys())
     result = _result(
         config,
         selection,
@@ -110,7 +111,7 @@ def execute(
         scope=scope,
         causes_computed=causes,
     )
-    accept.apply(result, accept.load(config.root / accept.ACCEPTED_PATH), acceptance_scope(selection))
+    accept.apply(result, accepted, acceptance_scope(selection))
     if causes and witness_budget > 0:
         observe.attach(config.root, result.mutants, witness_budget, warnings)
     return Execution(result=result, verdict=judge(result), outcome=outcome, warnings=warnings)
@@ -192,16 +193,23 @@ def acceptance_scope(selection: Selection) -> Callable[[accept.Acceptance], bool
 
 
 def assign_causes(
-    config: GateConfig, mutants: list[Mutant], warnings: list[str] | None = None
+    config: GateConfig,
+    mutants: list[Mutant],
+    warnings: list[str] | None = None,
+    *,
+    accepted: Collection[str] = (),
 ) -> list[Mutant]:
     """The causes stage: the mock census of the judging suite (cached in .gate/) and the classifier.
 
     A census that cannot run, or that saw none of the tests mutmut ran, raises RunError: results without
-    their causes would look complete. ``--no-causes`` is the way to go on knowingly."""
-    if not any(m.status in CLASSIFIED for m in mutants):
+    their causes would look complete. ``--no-causes`` is the way to go on knowingly. Survivors whose id
+    is in ``accepted`` (reviewed equivalent mutants) need no cause: when they are all there is, the
+    census does not run."""
+    explained = [m for m in mutants if m.status in CLASSIFIED and m.id not in accepted]
+    if not explained:
         return mutants
     # Line reach must be fresh only where a survivor is: a body edit elsewhere costs no suite run.
-    survivor_files = {m.file for m in mutants if m.status in CLASSIFIED}
+    survivor_files = {m.file for m in explained}
     try:
         found = census.load_or_collect(
             config.root,

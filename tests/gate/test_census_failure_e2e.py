@@ -97,3 +97,20 @@ def test_doctor_runs_the_census_and_fails_when_it_cannot_load(project: Project) 
     assert census_line.startswith("FAIL  mock census: the mock census could not run (pytest exit ")
     assert census_line.endswith("see .gate/census.log: gate run would exit 3 (or use --no-causes)")
     assert "Traceback" not in broken.stdout + broken.stderr
+
+
+def test_no_census_runs_when_every_survivor_is_an_accepted_equivalent(project: Project) -> None:
+    first = project.gate("run", "--no-progress", "--no-causes", "-f", "json")
+    survivors = [m for m in json.loads(first.stdout)["mutants"] if m["status"] in ("survived", "no-tests")]
+    assert survivors
+    for mutant in survivors:
+        done = project.gate("accept", mutant["id"], "--reason", "equivalent for this test")
+        assert done.returncode == 0, done.stderr
+
+    # The census is broken, but no survivor needs a cause: the run is judged without it.
+    proc = project.gate("run", "--no-progress", "-f", "json", "--fail-under", "0", env=BROKEN)
+
+    assert proc.returncode == 0, proc.stderr
+    statuses = {m["id"]: m["status"] for m in json.loads(proc.stdout)["mutants"]}
+    assert {statuses[m["id"]] for m in survivors} == {"accepted"}
+    assert not (project.root / ".gate" / "census.log").exists()
