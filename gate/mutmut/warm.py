@@ -24,7 +24,7 @@ import select
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ from gate.mutmut.names import function_of
 READY, FAILED, STARTED, DONE, KILLER = "ready", "failed", "started", "done", "killer"
 # pytest's exit codes a child ends with.
 PASSED, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR = 0, 1, 2, 3
+# The exit code mutmut reads as a timeout (its CPU limit's SIGXCPU).
+TIMEOUT = -int(signal.SIGXCPU)
 
 
 class Channel:
@@ -105,15 +107,26 @@ def pytest_args(test_selection: Iterable[str], extra: Iterable[str]) -> list[str
     ]
 
 
-def run_items(items: list[Any], failed: Callable[[], bool], stop: Callable[[], bool]) -> int:
+def run_items(
+    items: list[Any],
+    failed: Callable[[], bool],
+    stop: Callable[[], bool],
+    limits: Sequence[float] = (),
+) -> int:
     """Run collected pytest items in order, as one pytest run with `-x` would: fixtures of every scope
     set up once and torn down after the last item (a failing teardown fails the run); stops at the first
-    failure. Returns pytest's exit code."""
+    failure. Returns pytest's exit code.
+
+    ``limits`` (seconds, one per item) arm a wall-clock alarm for each item: an item that outlives its own
+    limit ends the process by SIGALRM, which the server reports as a timeout (mutmut's watchdog bounds the
+    whole mutant as well)."""
     import pytest
 
     try:
         for index, item in enumerate(items):
             after = items[index + 1] if index + 1 < len(items) else None
+            if index < len(limits):
+                signal.setitimer(signal.ITIMER_REAL, max(limits[index], 0.001))
             item.ihook.pytest_runtest_protocol(item=item, nextitem=after)
             if failed():
                 return TESTS_FAILED
@@ -125,7 +138,18 @@ def run_items(items: list[Any], failed: Callable[[], bool], stop: Callable[[], b
         return INTERRUPTED
     except BaseException:  # a plugin's hook crashing: pytest would report an internal error
         return INTERNAL_ERROR
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     return TESTS_FAILED if failed() else PASSED
+
+
+def per_test_limits(
+    tests: Sequence[str], duration_by_test: Mapping[str, float], multiplier: float, constant: float
+) -> list[float]:
+    """Each test's own wall-clock limit: mutmut's formula for a mutant, (duration + constant) x multiplier,
+    applied to one test. A mutant that hangs in its first test ends after that test's limit, not after
+    the limit of all its tests."""
+    return [(duration_by_test.get(test, 0.0) + constant) * multiplier for test in tests]
 
 
 class Server:
@@ -205,6 +229,8 @@ class Server:
             if pid in running:
                 name, started = running.pop(pid)
                 code = os.waitstatus_to_exitcode(status)
+                if code == -signal.SIGALRM:  # a test outlived its own limit (run_items)
+                    code = TIMEOUT
                 self.results.send({DONE: name, "exit_code": code, "duration": time.monotonic() - started})
 
     def _fork(self, session: Any, items: dict[str, Any], job: dict[str, Any], wake: tuple[int, int]) -> int:
@@ -237,10 +263,13 @@ class Server:
 
             return int(pytest.main(["-x", *pytest_args(tests, self.extra)]))
         self._killer = None
+        # SIGALRM's default action ends the process at once, whatever the test is blocked in.
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
         return run_items(
             [item for item in selected if item is not None],
             lambda: self._killer is not None,
             lambda: bool(session.shouldstop or session.shouldfail),
+            job.get("limits", ()),
         )
 
 
@@ -360,9 +389,14 @@ class WarmRunner(MutantRunner):
         if not tests:
             self._done.append(MutantResult(mutant_name=mutant_name, exit_code=33, duration=0.0))
             return
+        ordered = self.killers.order(function_of(mutant_name), tests, state().duration_by_test)
+        settings = config()
         job = {
             "name": mutant_name,
-            "tests": self.killers.order(function_of(mutant_name), tests, state().duration_by_test),
+            "tests": ordered,
+            "limits": per_test_limits(
+                ordered, state().duration_by_test, settings.timeout_multiplier, settings.timeout_constant
+            ),
             "cpu_limit": cpu_time_limit,
             "estimate": estimated_time,
         }

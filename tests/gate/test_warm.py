@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.mutmut.warm import Channel, pytest_args
+from gate.mutmut.warm import Channel, per_test_limits, pytest_args
 from tests.gate.projects import Project, make_project
 
 SHOP = """\
@@ -212,3 +212,10 @@ def test_the_server_collects_mutmuts_selection_without_stopping_at_the_first_fai
         "0",
     ]
     assert "-x" not in args
+
+
+def test_each_test_gets_mutmuts_limit_for_itself() -> None:
+    durations = {"t::a": 0.5, "t::b": 0.25}
+
+    # (duration + constant) x multiplier, test by test; an unknown test gets the constant alone.
+    assert per_test_limits(["t::a", "t::b", "t::new"], durations, 3.0, 1.0) == [4.5, 3.75, 3.0]
