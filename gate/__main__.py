@@ -2,4 +2,6 @@
 
 from gate.cli import main
 
-main()
+# Guarded: worker processes started by spawning (gate.mutmut.results) import this module again.
+if __name__ == "__main__":
+    main()

@@ -40,13 +40,17 @@ class _Texts:
     mutant: list[str]
 
 
-def read_results(config: GateConfig, selection: Selection) -> list[Mutant]:
-    """Every mutant of the selection with its verdict, stable id, line, diff and the tests that reach it."""
+def read_results(
+    config: GateConfig, selection: Selection, *, parallel_from: int | None = None
+) -> list[Mutant]:
+    """Every mutant of the selection with its verdict, stable id, line, diff and the tests that reach it.
+    From ``parallel_from`` uncached mutants on (default PARALLEL_FROM), one process per core reads them."""
     root = config.root
     stats = read_stats(root)
     cache = _read_cache(root)
     kept = dict(cache)
     mutants: list[Mutant] = []
+    files: list[tuple[str, list[str], dict[str, int | None], dict[str, float]]] = []
     for path in selection.files:
         try:
             meta = read_meta(root, path)
@@ -56,9 +60,15 @@ def read_results(config: GateConfig, selection: Selection) -> list[Mutant]:
             continue
         names = [n for n in meta.exit_code_by_key if selection.contains(n)]
         if names:
-            mutants += _read_file(
-                config, path, names, meta.exit_code_by_key, meta.durations_by_key, stats, kept
-            )
+            files.append((path, names, meta.exit_code_by_key, meta.durations_by_key))
+    _prefill(
+        root,
+        [(path, names, codes) for path, names, codes, _d in files],
+        kept,
+        PARALLEL_FROM if parallel_from is None else parallel_from,
+    )
+    for path, names, codes, durations in files:
+        mutants += _read_file(config, path, names, codes, durations, stats, kept)
     if kept != cache:
         # A cache that cannot be written (a full disk) only makes the next read slower.
         with suppress(StateError):
@@ -68,6 +78,83 @@ def read_results(config: GateConfig, selection: Selection) -> list[Mutant]:
 
 # One mutant as read: line, diff, original text, mutated text, noise kind (of a skipped one).
 _Read = tuple[int, str, str, str, str]
+# Uncached mutants from which reading goes to one process per core (about 7 ms each: a cold full run of
+# the services reads 5,000 of them).
+PARALLEL_FROM = 400
+
+
+def _file_key(root: Path, path: str, source: str) -> str:
+    try:
+        return hashlib.sha256(source.encode() + b"\0" + mutated_path(root, path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
+def _missing(
+    root: Path, path: str, names: list[str], codes: dict[str, int | None], cache: dict[str, dict[str, object]]
+) -> list[str]:
+    """The names of ``path`` that its cache entry cannot serve."""
+    entry = cache.get(path, {})
+    key = _file_key(root, path, (root / path).read_text(encoding="utf-8"))
+    known = entry.get("mutants") if key and entry.get("key") == key else None
+    reads = known if isinstance(known, dict) else {}
+    return [n for n in names if _cached(reads.get(n), codes.get(n) == SKIPPED_CODE) is None]
+
+
+def _read_missing(
+    root: Path, path: str, names: list[str], skipped: list[str]
+) -> tuple[str, str, dict[str, list[object]]]:
+    """In a worker process: (path, its key, {name: read}) for the named mutants of one file."""
+    source = (root / path).read_text(encoding="utf-8")
+    defs = def_lines(source)
+    reader = _MutantsFile(root, path)
+    reads: dict[str, list[object]] = {}
+    for name in names:
+        found = _read_one(reader, path, name, qualname_of(name), defs, name in skipped)
+        if found is not None:
+            reads[name] = list(found)
+    return path, _file_key(root, path, source), reads
+
+
+def _prefill(
+    root: Path,
+    files: list[tuple[str, list[str], dict[str, int | None]]],
+    cache: dict[str, dict[str, object]],
+    parallel_from: int,
+) -> None:
+    """Read the mutants the cache misses in one process per core when there are many of them (a cold
+    run); the reads land in ``cache``, where `_read_file` finds them. Few misses are read in place."""
+    import os
+
+    workers = os.cpu_count() or 1
+    jobs = [(path, _missing(root, path, names, codes, cache), codes) for path, names, codes in files]
+    jobs = [(path, names, codes) for path, names, codes in jobs if names]
+    if workers < 2 or sum(len(names) for _p, names, _c in jobs) < parallel_from:
+        return
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    # Spawned, not forked: the gate's process may run a progress thread. Workers that cannot start or
+    # die leave the reading to the serial path: only slower.
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            futures = [
+                pool.submit(
+                    _read_missing, root, path, names, [n for n in names if codes.get(n) == SKIPPED_CODE]
+                )
+                for path, names, codes in jobs
+            ]
+            done = [future.result() for future in futures]
+    except (OSError, BrokenProcessPool):
+        return
+    for path, key, reads in done:
+        entry = cache.get(path, {})
+        known = entry.get("mutants") if key and entry.get("key") == key else None
+        merged = dict(known) if isinstance(known, dict) else {}
+        merged.update(reads)
+        if key:
+            cache[path] = {"key": key, "mutants": merged}
 
 
 def _read_file(
@@ -81,10 +168,7 @@ def _read_file(
 ) -> list[Mutant]:
     root = config.root
     source = (root / path).read_text(encoding="utf-8")
-    try:
-        key = hashlib.sha256(source.encode() + b"\0" + mutated_path(root, path).read_bytes()).hexdigest()
-    except OSError:
-        key = ""
+    key = _file_key(root, path, source)
     entry = cache.get(path, {})
     known = entry.get("mutants") if key and entry.get("key") == key else None
     reads: dict[str, list[object]] = dict(known) if isinstance(known, dict) else {}

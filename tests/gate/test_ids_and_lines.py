@@ -141,3 +141,18 @@ def test_def_lines_start_at_the_first_decorator() -> None:
     source = "class A:\n    @staticmethod\n    def s():\n        pass\n\n\nasync def g():\n    pass\n"
     assert def_lines(source) == {"A.s": 2, "g": 7}
     assert def_lines("def broken(:\n") == {}
+
+
+def test_mutants_read_by_worker_processes_are_those_read_in_place(tmp_path: Path) -> None:
+    make_project(tmp_path, source={"calc.py": CALC_SOURCE, "twice.py": TWICE})
+    config = load_config(tmp_path)
+    runner.generate(config)
+
+    in_place = read_results(config, for_targets(config), parallel_from=10**9)
+    serial_cache = json.loads((tmp_path / DIFFS).read_text(encoding="utf-8"))
+    (tmp_path / DIFFS).unlink()
+    by_workers = read_results(config, for_targets(config), parallel_from=1)
+
+    assert by_workers == in_place
+    assert json.loads((tmp_path / DIFFS).read_text(encoding="utf-8")) == serial_cache
+    assert {m.file for m in in_place} == {"pkg/calc.py", "pkg/twice.py"}
