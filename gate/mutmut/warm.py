@@ -245,9 +245,11 @@ class Server:
                 os.close(fd)
             self.jobs.close()
             code = self._child(session, items, job)
-            if self._killer is not None:
-                # One line under PIPE_BUF: written whole, and before the server sees this child end.
-                self.results.send({KILLER: job["name"], "test": self._killer})
+            message = {KILLER: job["name"], "test": self._killer}
+            # Only a line under PIPE_BUF is written whole beside the server's own lines (a test id of
+            # thousands of characters is left out); it is written before the server sees this child end.
+            if self._killer is not None and len(json.dumps(message)) < select.PIPE_BUF:
+                self.results.send(message)
         finally:
             os._exit(code)
 
