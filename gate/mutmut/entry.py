@@ -30,6 +30,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from gate import lifeline
@@ -134,15 +135,23 @@ def _hand_over(settings: dict[str, list[str]]) -> None:
 
 _OPTIONS = ("--settings", "--timeout-multiplier", "--skip-noise", "--tests-by-mutant")
 _FLAGS = ("--cold-workers",)
-_noise_kinds: tuple[str, ...] | None = None  # None: every kind (set by --skip-noise)
-_warm = True  # --cold-workers turns it off
 
 
-def _apply_settings(argv: list[str]) -> tuple[list[str], str | None]:
-    """Apply the SETTINGS before the command; returns the command and its operands, and the file of
-    --tests-by-mutant (applied once every name is checked). The handed settings go first: they make mutmut
-    reload its configuration, which the others then adjust."""
-    global _noise_kinds, _warm
+@dataclass(frozen=True)
+class Options:
+    """What the SETTINGS ask of the command, beyond mutmut's configuration."""
+
+    noise_kinds: tuple[str, ...]  # the kinds of gate.mutmut.noise skipped unrun
+    tests_by_mutant: str | None = None  # the file of --tests-by-mutant (line-level selection)
+    warm: bool = True  # False with --cold-workers
+
+
+def _apply_settings(argv: list[str]) -> tuple[list[str], Options]:
+    """Apply the SETTINGS before the command; returns the command and its operands, and what the
+    settings ask of the command itself. The handed settings go first: they make mutmut reload its
+    configuration, which the others then adjust."""
+    from gate.mutmut import noise
+
     options: dict[str, str] = {}
     while argv[:1] and (argv[0] in _FLAGS or (argv[0] in _OPTIONS and len(argv) > 1)):
         if argv[0] in _FLAGS:
@@ -151,16 +160,16 @@ def _apply_settings(argv: list[str]) -> tuple[list[str], str | None]:
             continue
         options[argv[0]] = argv[1]
         argv = argv[2:]
-    _warm = "--cold-workers" not in options
     if "--settings" in options:
         _hand_over(json.loads(options["--settings"]))
     if "--timeout-multiplier" in options:
         from mutmut.configuration import config
 
         config().timeout_multiplier = float(options["--timeout-multiplier"])
+    kinds: tuple[str, ...] = noise.KINDS
     if "--skip-noise" in options:
-        _noise_kinds = tuple(kind for kind in options["--skip-noise"].split(",") if kind)
-    return argv, options.get("--tests-by-mutant")
+        kinds = tuple(kind for kind in options["--skip-noise"].split(",") if kind)
+    return argv, Options(kinds, options.get("--tests-by-mutant"), "--cold-workers" not in options)
 
 
 def _narrowed(runner: Any, map_file: str) -> Any:
@@ -186,7 +195,7 @@ def _narrowed(runner: Any, map_file: str) -> Any:
     return runner
 
 
-def _skip_noise() -> None:
+def _skip_noise(kinds: tuple[str, ...]) -> None:
     """Mark the mutants that tell nothing as skipped before mutmut tests anything (gate.mutmut.noise):
     `mutmut run` tests only mutants without a verdict, so these never run."""
     from pathlib import Path
@@ -195,16 +204,15 @@ def _skip_noise() -> None:
 
     from gate.mutmut import noise
 
-    kinds = noise.KINDS if _noise_kinds is None else _noise_kinds
     noise.mark(Path.cwd(), [p.as_posix() for p in walk_mutatable_files()], kinds)
 
 
-def _generate_then_skip_noise(create_mutants: Any) -> Any:
+def _generate_then_skip_noise(create_mutants: Any, kinds: tuple[str, ...]) -> Any:
     """mutmut's `create_mutants` followed by the noise marking, for `mutmut run` to call."""
 
     def create(max_children: int) -> Any:
         stats = create_mutants(max_children)
-        _skip_noise()
+        _skip_noise(kinds)
         return stats
 
     return create
@@ -216,7 +224,7 @@ def _max_children(argv: list[str]) -> int:
     return os.cpu_count() or 2
 
 
-def _generate(max_children: int) -> None:
+def _generate(max_children: int, kinds: tuple[str, ...]) -> None:
     """The first phase of `mutmut run`, and nothing else: writes mutants/, .meta (new or changed
     functions reset to null) and .spans."""
     from pathlib import Path
@@ -231,21 +239,21 @@ def _generate(max_children: int) -> None:
     mm.setup_source_paths()
     mm.store_lines_covered_by_tests()
     stats = mm.create_mutants(max_children)
-    _skip_noise()
+    _skip_noise(kinds)
     print(json.dumps({"mutated": stats.mutated, "unmodified": stats.unmodified, "ignored": stats.ignored}))
 
 
-def _map(max_children: int) -> None:
+def _map(max_children: int, kinds: tuple[str, ...]) -> None:
     """Record which tests reach which function for the tests mutmut's stats do not know (forgotten by
     the gate after an edit), without testing any mutant."""
     import mutmut.__main__ as mm
     from mutmut.workers.isolation import get_mutant_runner
 
-    _generate(max_children)
+    _generate(max_children, kinds)
     mm.collect_or_load_stats(get_mutant_runner(max_children))
 
 
-def _preflight(max_children: int) -> None:
+def _preflight(max_children: int, kinds: tuple[str, ...]) -> None:
     """What `mutmut run` checks before testing mutants: stats, the clean run and the forced-fail run.
     Prints one JSON line with the outcome of each."""
     import mutmut.__main__ as mm
@@ -253,7 +261,7 @@ def _preflight(max_children: int) -> None:
     from mutmut.state import state
     from mutmut.workers.isolation import get_mutant_runner
 
-    _generate(max_children)
+    _generate(max_children, kinds)
     runner = get_mutant_runner(max_children)
     mm.collect_or_load_stats(runner)
     set_mutant_under_test("")
@@ -298,17 +306,8 @@ def _count(files: list[str]) -> None:
     print("GATE-COUNT " + json.dumps(counts))  # read by gate.mutmut.preflight
 
 
-def baseline_limit(
-    tests: Iterable[str], duration_by_test: Mapping[str, float], factor: float, constant: float
-) -> float:
-    """A mutant's wall-clock limit in seconds: its own tests' measured durations times `factor`, plus
-    `constant` for the worker's fork, pytest's start-up and fixtures (mutmut measures only the call
-    phase)."""
-    return sum(duration_by_test.get(test, 0.0) for test in tests) * factor + constant
-
-
 def _limit_by_baseline(runner: Any) -> Any:
-    """Make `runner` give each mutant the limit of `baseline_limit` over the tests it is submitted with
+    """Make `runner` give each mutant the limit of `limits.baseline_limit` over the tests it is submitted with
     (whatever selected them), not over every test of its function as mutmut does. The constant is
     mutmut's floor, timeout_constant x multiplier: 1 s was measured to turn survivors into timeouts on a
     loaded machine, where a worker's pytest start-up alone can take longer. mutmut derives the wall limit inside `submit` as (estimate + constant) x
@@ -316,6 +315,8 @@ def _limit_by_baseline(runner: Any) -> Any:
     the one that yields exactly our limit."""
     from mutmut.configuration import config
     from mutmut.state import state
+
+    from gate.mutmut.limits import baseline_limit
 
     submit = runner.submit
 
@@ -377,7 +378,7 @@ def _fixed_costs_once(runner: Any) -> Any:
     return runner
 
 
-def _run(rest: list[str], tests_by_mutant: str | None) -> None:
+def _run(rest: list[str], options: Options) -> None:
     """`mutmut run` with the gate's hooks on the runner it creates: warm workers (unless
     --cold-workers), the baseline time limit, line-level narrowing ahead of it, fixed costs paid once."""
     from pathlib import Path
@@ -385,18 +386,18 @@ def _run(rest: list[str], tests_by_mutant: str | None) -> None:
     import mutmut.__main__ as mm
     from mutmut.workers.isolation import ForkRunner
 
-    mm.create_mutants = _generate_then_skip_noise(mm.create_mutants)
+    mm.create_mutants = _generate_then_skip_noise(mm.create_mutants, options.noise_kinds)
     make_runner = mm.get_mutant_runner
 
     def runner(*args: Any, **kwargs: Any) -> Any:
         made = make_runner(*args, **kwargs)
-        if _warm and isinstance(made, ForkRunner):  # mutmut's forkserver isolation is left as it is
+        if options.warm and isinstance(made, ForkRunner):  # mutmut's forkserver isolation is left as it is
             from gate.mutmut.warm import WarmRunner
 
             made = WarmRunner(made, made.max_workers, Path.cwd())
         made = _limit_by_baseline(made)
-        if tests_by_mutant is not None:
-            made = _narrowed(made, tests_by_mutant)
+        if options.tests_by_mutant is not None:
+            made = _narrowed(made, options.tests_by_mutant)
         return _fixed_costs_once(made)
 
     mm.get_mutant_runner = runner
@@ -410,21 +411,21 @@ def main(argv: list[str]) -> None:
     # Dies with the gate, and mutmut's forked workers with it: none outlives a `kill -9` of the gate.
     lifeline.die_with_parent(lifeline.parent_from_env(os.environ))
     lifeline.follow_forks()
-    argv, tests_by_mutant = _apply_settings(argv)
+    argv, options = _apply_settings(argv)
     _check_mutmut()
     if not argv:
         raise SystemExit("usage: python -m gate.mutmut.entry [SETTINGS] run|generate|map|preflight|count")
     command, rest = argv[0], argv[1:]
     if command == "generate":
-        _generate(_max_children(rest))
+        _generate(_max_children(rest), options.noise_kinds)
     elif command == "map":
-        _map(_max_children(rest))
+        _map(_max_children(rest), options.noise_kinds)
     elif command == "preflight":
-        _preflight(_max_children(rest))
+        _preflight(_max_children(rest), options.noise_kinds)
     elif command == "count":
         _count(rest[2:] if rest[:1] == ["--max-children"] else rest)
     elif command == "run":
-        _run(rest, tests_by_mutant)
+        _run(rest, options)
     else:
         raise SystemExit(f"unknown command {command!r}")
 

@@ -50,7 +50,7 @@ def read_results(
     cache = _read_cache(root)
     kept = dict(cache)
     mutants: list[Mutant] = []
-    files: list[tuple[str, list[str], dict[str, int | None], dict[str, float]]] = []
+    files: list[_File] = []
     for path in selection.files:
         try:
             meta = read_meta(root, path)
@@ -60,15 +60,12 @@ def read_results(
             continue
         names = [n for n in meta.exit_code_by_key if selection.contains(n)]
         if names:
-            files.append((path, names, meta.exit_code_by_key, meta.durations_by_key))
-    _prefill(
-        root,
-        [(path, names, codes) for path, names, codes, _d in files],
-        kept,
-        PARALLEL_FROM if parallel_from is None else parallel_from,
-    )
-    for path, names, codes, durations in files:
-        mutants += _read_file(config, path, names, codes, durations, stats, kept)
+            source = (root / path).read_text(encoding="utf-8")
+            key = _file_key(root, path, source)
+            files.append(_File(path, source, key, names, meta.exit_code_by_key, meta.durations_by_key))
+    _prefill(root, files, kept, PARALLEL_FROM if parallel_from is None else parallel_from)
+    for file in files:
+        mutants += _read_file(config, file, stats, kept)
     if kept != cache:
         # A cache that cannot be written (a full disk) only makes the next read slower.
         with suppress(StateError):
@@ -78,6 +75,23 @@ def read_results(
 
 # One mutant as read: line, diff, original text, mutated text, noise kind (of a skipped one).
 _Read = tuple[int, str, str, str, str]
+
+
+@dataclass(frozen=True)
+class _File:
+    """One source file to read: its text, the cache key of it and its mutated copy, its mutants."""
+
+    path: str
+    source: str
+    key: str
+    names: list[str]
+    codes: dict[str, int | None]
+    durations: dict[str, float]
+
+    def skipped(self, name: str) -> bool:
+        return self.codes.get(name) == SKIPPED_CODE
+
+
 # Uncached mutants from which reading goes to one process per core (about 7 ms each: a cold full run of
 # the services reads 5,000 of them).
 PARALLEL_FROM = 400
@@ -90,15 +104,11 @@ def _file_key(root: Path, path: str, source: str) -> str:
         return ""
 
 
-def _missing(
-    root: Path, path: str, names: list[str], codes: dict[str, int | None], cache: dict[str, dict[str, object]]
-) -> list[str]:
-    """The names of ``path`` that its cache entry cannot serve."""
+def _known(cache: dict[str, dict[str, object]], path: str, key: str) -> dict[str, list[object]]:
+    """The cached reads of ``path`` while its key holds (the source and its mutated copy unchanged)."""
     entry = cache.get(path, {})
-    key = _file_key(root, path, (root / path).read_text(encoding="utf-8"))
     known = entry.get("mutants") if key and entry.get("key") == key else None
-    reads = known if isinstance(known, dict) else {}
-    return [n for n in names if _cached(reads.get(n), codes.get(n) == SKIPPED_CODE) is None]
+    return dict(known) if isinstance(known, dict) else {}
 
 
 def _read_missing(
@@ -116,20 +126,19 @@ def _read_missing(
     return path, _file_key(root, path, source), reads
 
 
-def _prefill(
-    root: Path,
-    files: list[tuple[str, list[str], dict[str, int | None]]],
-    cache: dict[str, dict[str, object]],
-    parallel_from: int,
-) -> None:
+def _prefill(root: Path, files: list[_File], cache: dict[str, dict[str, object]], parallel_from: int) -> None:
     """Read the mutants the cache misses in one process per core when there are many of them (a cold
     run); the reads land in ``cache``, where `_read_file` finds them. Few misses are read in place."""
     import os
 
     workers = os.cpu_count() or 1
-    jobs = [(path, _missing(root, path, names, codes, cache), codes) for path, names, codes in files]
-    jobs = [(path, names, codes) for path, names, codes in jobs if names]
-    if workers < 2 or sum(len(names) for _p, names, _c in jobs) < parallel_from:
+    jobs: list[tuple[_File, list[str]]] = []
+    for file in files:
+        known = _known(cache, file.path, file.key)
+        missing = [n for n in file.names if _cached(known.get(n), file.skipped(n)) is None]
+        if missing:
+            jobs.append((file, missing))
+    if workers < 2 or sum(len(missing) for _f, missing in jobs) < parallel_from:
         return
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -140,58 +149,43 @@ def _prefill(
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
             futures = [
-                pool.submit(
-                    _read_missing, root, path, names, [n for n in names if codes.get(n) == SKIPPED_CODE]
-                )
-                for path, names, codes in jobs
+                pool.submit(_read_missing, root, file.path, missing, [n for n in missing if file.skipped(n)])
+                for file, missing in jobs
             ]
             done = [future.result() for future in futures]
     except (OSError, BrokenProcessPool):
         return
     for path, key, reads in done:
-        entry = cache.get(path, {})
-        known = entry.get("mutants") if key and entry.get("key") == key else None
-        merged = dict(known) if isinstance(known, dict) else {}
-        merged.update(reads)
         if key:
-            cache[path] = {"key": key, "mutants": merged}
+            cache[path] = {"key": key, "mutants": {**_known(cache, path, key), **reads}}
 
 
 def _read_file(
-    config: GateConfig,
-    path: str,
-    names: list[str],
-    codes: dict[str, int | None],
-    durations: dict[str, float],
-    stats: Stats,
-    cache: dict[str, dict[str, object]],
+    config: GateConfig, file: _File, stats: Stats, cache: dict[str, dict[str, object]]
 ) -> list[Mutant]:
     root = config.root
-    source = (root / path).read_text(encoding="utf-8")
-    key = _file_key(root, path, source)
-    entry = cache.get(path, {})
-    known = entry.get("mutants") if key and entry.get("key") == key else None
-    reads: dict[str, list[object]] = dict(known) if isinstance(known, dict) else {}
+    path = file.path
+    reads = _known(cache, path, file.key)
     defs: dict[str, int] | None = None
     reader = _MutantsFile(root, path)
     target = config.target_of(path) or ""
     entries: list[tuple[str, str, str, str, str]] = []
     partial: list[tuple[str, str, int, str, str]] = []
-    for name in names:
+    for name in file.names:
         qualname = qualname_of(name)
-        skipped = codes.get(name) == SKIPPED_CODE
+        skipped = file.skipped(name)
         found = _cached(reads.get(name), skipped)
         if found is None:
             if defs is None:
-                defs = def_lines(source)
+                defs = def_lines(file.source)
             found = _read_one(reader, path, name, qualname, defs, skipped)
             if found is not None:
                 reads[name] = list(found)
         line, diff, original, mutated, kind = found or (0, "", "", "", "")
         entries.append((name, path, qualname, original, mutated))
         partial.append((name, qualname, line, diff, f"noise: {kind}" if skipped and kind else ""))
-    if key:
-        cache[path] = {"key": key, "mutants": reads}
+    if file.key:
+        cache[path] = {"key": file.key, "mutants": reads}
     ids = assign_ids(entries)
     return [
         Mutant(
@@ -201,10 +195,10 @@ def _read_file(
             file=path,
             line=line,
             function=qualname,
-            status=status_of(codes.get(name)),
+            status=status_of(file.codes.get(name)),
             diff=diff,
             tests=stats.tests_for(function_of(name)),
-            duration=durations.get(name),
+            duration=file.durations.get(name),
             skip_reason=reason,
         )
         for name, qualname, line, diff, reason in partial

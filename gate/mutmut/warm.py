@@ -34,6 +34,7 @@ from mutmut.workers.isolation import MutantResult, MutantRunner
 from mutmut.workers.timeout import register_timeout
 
 from gate.mutmut.killers import Killers
+from gate.mutmut.limits import per_test_limits
 from gate.mutmut.names import function_of
 
 # Messages between mutmut's process and the server: one JSON object per line.
@@ -75,13 +76,12 @@ class Channel:
 
     def receive(self) -> dict[str, Any] | None:
         """The next message, blocking; None when the other end closed."""
-        while True:
-            pending = self.lines()
-            if pending:
-                self._buffer = b"".join((json.dumps(m) + "\n").encode() for m in pending[1:]) + self._buffer
-                return pending[0]
+        while b"\n" not in self._buffer:
             if not self.fill():
                 return None
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        message: dict[str, Any] = json.loads(line)
+        return message
 
     def close(self) -> None:
         for fd in (self.read_fd, self.write_fd):
@@ -141,15 +141,6 @@ def run_items(
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     return TESTS_FAILED if failed() else PASSED
-
-
-def per_test_limits(
-    tests: Sequence[str], duration_by_test: Mapping[str, float], multiplier: float, constant: float
-) -> list[float]:
-    """Each test's own wall-clock limit: mutmut's formula for a mutant, (duration + constant) x multiplier,
-    applied to one test. A mutant that hangs in its first test ends after that test's limit, not after
-    the limit of all its tests."""
-    return [(duration_by_test.get(test, 0.0) + constant) * multiplier for test in tests]
 
 
 class Server:

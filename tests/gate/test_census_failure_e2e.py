@@ -102,7 +102,7 @@ def test_doctor_runs_the_census_and_fails_when_it_cannot_load(project: Project) 
 def test_no_census_runs_when_every_survivor_is_an_accepted_equivalent(project: Project) -> None:
     first = project.gate("run", "--no-progress", "--no-causes", "-f", "json")
     survivors = [m for m in json.loads(first.stdout)["mutants"] if m["status"] in ("survived", "no-tests")]
-    assert survivors
+    assert len(survivors) == 8  # the weak suite: 6 survived, 2 untested
     for mutant in survivors:
         done = project.gate("accept", mutant["id"], "--reason", "equivalent for this test")
         assert done.returncode == 0, done.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gate.mutmut.entry import baseline_limit
+from gate.mutmut.limits import baseline_limit
 from tests.gate.projects import make_project
 
 LOOP = """\
