@@ -101,7 +101,7 @@ def test_chart_draws_one_line_per_series_and_breaks_on_gaps():
     not Path(CHROMIUM).exists(), reason="chromium is not installed (apt-get install -y chromium)"
 )
 def test_page_in_a_headless_browser_shows_counts_and_filters(page_file):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     requests: list[str] = []
     with sync_playwright() as playwright:
@@ -144,8 +144,9 @@ def test_page_in_a_headless_browser_shows_counts_and_filters(page_file):
             assert "tests/services/test_downloader.py::test_retry_on_500" in card.inner_text()
 
             # The new survivor's link opens its line.
+            # hashchange fires after the click returns: wait for it rather than race it.
             page.locator('#comparison a[href="#m-c000000004"]').click()
-            assert page.locator("#m-c000000004").is_visible()
+            expect(page.locator("#m-c000000004")).to_be_visible()
 
             page.select_option("#filter-cause", "weak-assertion")
             assert page.locator("#shown-count").inner_text() == "3"
