@@ -33,6 +33,7 @@ from mutmut.state import state
 from mutmut.workers.isolation import MutantResult, MutantRunner
 from mutmut.workers.timeout import register_timeout
 
+from gate.mutmut.idle import IdleWatch
 from gate.mutmut.killers import Killers
 from gate.mutmut.limits import per_test_limits
 from gate.mutmut.names import function_of
@@ -43,6 +44,10 @@ READY, FAILED, STARTED, DONE, KILLER = "ready", "failed", "started", "done", "ki
 PASSED, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR = 0, 1, 2, 3
 # The exit code mutmut reads as a timeout (its CPU limit's SIGXCPU).
 TIMEOUT = -int(signal.SIGXCPU)
+# Children alive at most, per worker, counting the idle ones (gate.mutmut.idle); and how often a mutant
+# waiting for a slot looks again whether a running child went idle.
+ALIVE_PER_WORKER = 2
+POLL = 0.05
 
 
 class Channel:
@@ -73,6 +78,11 @@ class Channel:
         data = os.read(self.read_fd, 65536)
         self._buffer += data
         return bool(data)
+
+    def waiting(self, timeout: float) -> bool:
+        """Whether a message can be received without blocking, after waiting up to `timeout` seconds."""
+        assert self.read_fd is not None
+        return b"\n" in self._buffer or bool(select.select([self.read_fd], [], [], timeout)[0])
 
     def receive(self) -> dict[str, Any] | None:
         """The next message, blocking; None when the other end closed."""
@@ -294,20 +304,28 @@ def serve(jobs_fd: int, results_fd: int) -> None:
 class WarmRunner(MutantRunner):
     """mutmut's runner interface over the server: `submit` hands a mutant to the server, which forks
     its child; results come back in the order children end. Everything else (stats, the clean and
-    forced-fail runs) and every mutant after a server failure goes to mutmut's own runner, `base`."""
+    forced-fail runs) and every mutant after a server failure goes to mutmut's own runner, `base`.
 
-    def __init__(self, base: MutantRunner, max_workers: int, root: Path) -> None:
+    One mutant at a time waits here for a slot (`_queue`): a slot is free while fewer than `max_workers`
+    children compute, idle ones not counted, up to ALIVE_PER_WORKER x `max_workers` children alive."""
+
+    def __init__(
+        self, base: MutantRunner, max_workers: int, root: Path, idle: IdleWatch | None = None
+    ) -> None:
         self.base = base
         self.max_workers = max_workers
         self.root = root
         self.killers = Killers.load(root)  # killer-first order of each mutant's tests
+        self.idle = idle or IdleWatch()
         self.cold = False
         self._server: int | None = None
         self._jobs = Channel()
         self._results = Channel()
         self._running: dict[str, dict[str, Any]] = {}  # name -> its job, until its result arrives
+        self._queue: list[dict[str, Any]] = []  # taken from mutmut, not yet handed to the server
         self._pids: dict[str, int] = {}
         self._done: list[MutantResult] = []
+        self.most_alive = 0  # the most children alive at once, for the log
 
     # -- the server -----------------------------------------------------------------------------------
 
@@ -344,7 +362,7 @@ class WarmRunner(MutantRunner):
                 os.kill(self._server, signal.SIGKILL)
             os.waitpid(self._server, 0)  # reaped here: mutmut's runner waits for any child
             self._server = None
-        lost, self._running = list(self._running.values()), {}
+        lost, self._running, self._queue = list(self._running.values()), {}, []
         for job in lost:  # the server died under these: mutmut's runner tests them again
             while not self.base.has_capacity():
                 self._done.append(self.base.wait_for_result())
@@ -394,22 +412,41 @@ class WarmRunner(MutantRunner):
             "estimate": estimated_time,
         }
         self._running[mutant_name] = job
-        try:
-            self._jobs.send(job)
-        except OSError:
-            self._go_cold("warm workers off: the server stopped taking mutants; mutmut's runner goes on")
-            return
-        while not self.cold and mutant_name in self._running and mutant_name not in self._pids:
-            self._pump()  # its child's pid, for mutmut's wall-clock watchdog
+        self._queue.append(job)
+        self._dispatch()
+
+    def _slot_free(self) -> bool:
+        alive = list(self._pids.values())
+        if len(alive) >= ALIVE_PER_WORKER * self.max_workers:
+            return False
+        if len(alive) < self.max_workers:
+            return True
+        return len(alive) - len(self.idle.idle(alive)) < self.max_workers
+
+    def _dispatch(self) -> None:
+        """Hand queued mutants to the server while a slot is free."""
+        while self._queue and not self.cold and self._slot_free():
+            job = self._queue.pop(0)
+            try:
+                self._jobs.send(job)
+            except OSError:
+                self._go_cold("warm workers off: the server stopped taking mutants; mutmut's runner goes on")
+                return
+            while not self.cold and job["name"] in self._running and job["name"] not in self._pids:
+                self._pump()  # its child's pid, for mutmut's wall-clock watchdog
+            self.most_alive = max(self.most_alive, len(self._pids))
 
     def has_capacity(self) -> bool:
         if self.cold:
             return self.base.has_capacity()
-        return len(self._running) < self.max_workers
+        return not self._queue
 
     def wait_for_result(self, timeout: float | None = None) -> MutantResult:
         while not self._done and not self.cold:
-            self._pump()
+            # While a mutant waits for a slot, look again every POLL whether a child went idle.
+            if not self._queue or self._results.waiting(POLL):
+                self._pump()
+            self._dispatch()
         if self._done:
             return self._done.pop(0)
         return self.base.wait_for_result(timeout)
@@ -427,6 +464,12 @@ class WarmRunner(MutantRunner):
         self.base.stop_all_workers()
 
     def shutdown(self) -> None:
+        if self.most_alive > self.max_workers:
+            print(
+                f"warm workers: up to {self.most_alive} mutants at once beside idle ones "
+                f"({self.max_workers} computing)",
+                flush=True,
+            )
         self._jobs.close()  # end of file: the server waits for its children and exits
         if self._server is not None:
             os.waitpid(self._server, 0)
