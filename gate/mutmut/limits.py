@@ -7,7 +7,7 @@ actually run with and, under warm workers, to each of them alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 
 def baseline_limit(
@@ -20,9 +20,23 @@ def baseline_limit(
 
 
 def per_test_limits(
-    tests: Sequence[str], duration_by_test: Mapping[str, float], multiplier: float, constant: float
+    tests: Sequence[str],
+    duration_by_test: Mapping[str, float],
+    multiplier: float,
+    constant: float,
+    cost: Callable[[str], float | None] = lambda _test: None,
 ) -> list[float]:
-    """Each test's own wall-clock limit: the mutant's formula, (duration + constant) x multiplier, applied
-    to one test. A mutant that hangs in its first test ends after that test's limit, not after the limit
-    of all its tests."""
-    return [baseline_limit([test], duration_by_test, multiplier, constant * multiplier) for test in tests]
+    """Each test's own wall-clock limit. A test whose whole cost in a warm child was measured
+    (`cost`: setup, call, teardown and the wider fixtures it needs, gate.mutmut.phases) gets that cost x
+    multiplier + constant: nothing else is left for the constant to cover than scheduling noise, so it
+    is not multiplied. Any other test gets the mutant's formula applied to it alone,
+    (duration + constant) x multiplier. A mutant that hangs in its first test ends after that test's
+    limit, not after the limit of all its tests."""
+    limits = []
+    for test in tests:
+        measured = cost(test)
+        if measured is None:
+            limits.append(baseline_limit([test], duration_by_test, multiplier, constant * multiplier))
+        else:
+            limits.append(measured * multiplier + constant)
+    return limits

@@ -33,6 +33,7 @@ from mutmut.state import state
 from mutmut.workers.isolation import MutantResult, MutantRunner
 from mutmut.workers.timeout import register_timeout
 
+from gate.mutmut import phases
 from gate.mutmut.idle import IdleWatch
 from gate.mutmut.killers import Killers
 from gate.mutmut.limits import per_test_limits
@@ -326,6 +327,7 @@ class WarmRunner(MutantRunner):
         self._pids: dict[str, int] = {}
         self._done: list[MutantResult] = []
         self.most_alive = 0  # the most children alive at once, for the log
+        self._phases: phases.Phases | None = None  # read at the first mutant, after any stats run
 
     # -- the server -----------------------------------------------------------------------------------
 
@@ -402,11 +404,17 @@ class WarmRunner(MutantRunner):
             return
         ordered = self.killers.order(function_of(mutant_name), tests, state().duration_by_test)
         settings = config()
+        if self._phases is None:
+            self._phases = phases.load(self.root)
         job = {
             "name": mutant_name,
             "tests": ordered,
             "limits": per_test_limits(
-                ordered, state().duration_by_test, settings.timeout_multiplier, settings.timeout_constant
+                ordered,
+                state().duration_by_test,
+                settings.timeout_multiplier,
+                settings.timeout_constant,
+                self._phases.cost,
             ),
             "cpu_limit": cpu_time_limit,
             "estimate": estimated_time,
@@ -479,7 +487,8 @@ class WarmRunner(MutantRunner):
         self.base.shutdown()
 
     def collect_stats(self, tests: Iterable[str] | None) -> int:
-        return self.base.collect_stats(tests)
+        with phases.recording(self.root):
+            return self.base.collect_stats(tests)
 
     def run_clean_tests(self, tests: Iterable[str]) -> int:
         return self.base.run_clean_tests(tests)
