@@ -2,7 +2,9 @@
 
 mutmut measures each test's call phase in its stats run and gives a mutant (sum of its function's tests'
 durations + timeout_constant) x timeout_multiplier. The gate applies that formula to the tests a mutant is
-actually run with and, under warm workers, to each of them alone.
+actually run with. Under warm workers each test also gets a limit of its own: its whole measured cost
+(gate.mutmut.phases) x the multiplier + the constant, or mutmut's formula for that test alone when it was
+not measured.
 """
 
 from __future__ import annotations

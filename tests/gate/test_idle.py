@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from gate.mutmut.idle import IdleWatch, cpu_seconds
-from tests.gate.projects import Project, make_project
+from tests.gate.projects import CALC_SOURCE, Project, make_project
 
 
 class Samples:
@@ -105,16 +105,8 @@ def test_cpu_seconds_reads_a_real_process_waiting_and_computing() -> None:
     assert cpu_seconds(sleeper.pid) is None  # reaped: no such process
 
 
-GRADE = """
-
-
-def grade(score):
-    if score >= 90:
-        return "A"
-    if score >= 50:
-        return "B"
-    return "C"
-"""
+# The shared `grade` of the e2e projects: mutants that are killed at once, beside the hanging one.
+GRADE = "\n\n\n" + CALC_SOURCE[CALC_SOURCE.index("def grade") : CALC_SOURCE.index("\n\ndef untested")]
 
 GRADE_TEST = """
 
