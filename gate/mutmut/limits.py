@@ -4,7 +4,8 @@ mutmut measures each test's call phase in its stats run and gives a mutant (sum 
 durations + timeout_constant) x timeout_multiplier. The gate applies that formula to the tests a mutant is
 actually run with. Under warm workers each test also gets a limit of its own: its whole measured cost
 (gate.mutmut.phases) x the multiplier + the constant, or mutmut's formula for that test alone when it was
-not measured.
+not measured; and, when its CPU time was measured, a CPU-time limit that a loaded machine does not bring
+closer (see `cpu_limits`).
 """
 
 from __future__ import annotations
@@ -41,4 +42,30 @@ def per_test_limits(
             limits.append(baseline_limit([test], duration_by_test, multiplier, constant * multiplier))
         else:
             limits.append(measured * multiplier + constant)
+    return limits
+
+
+# CPU seconds a warm child may spend on a test beyond its measured CPU time x the multiplier: what a fresh
+# fork pays again that the stats run paid once (lazy imports, first-use caches). Not wall time, so a loaded
+# machine, which stretches wall time, does not eat into it.
+CPU_CONSTANT = 0.25
+
+
+def cpu_limits(
+    tests: Sequence[str],
+    cpu_cost: Callable[[str], float | None],
+    multiplier: float,
+    constant: float = CPU_CONSTANT,
+) -> list[float]:
+    """Each test's CPU-time limit in a warm child: its measured CPU seconds x multiplier + constant; 0 (no
+    CPU limit) for a test whose CPU time was not measured.
+
+    A mutant that hangs by computing (a loop that never ends, the services' injected sleeps) spends CPU
+    time as fast as wall time on an idle machine, so it is stopped after a fraction of the wall limit,
+    whose constant must also cover a loaded machine's scheduling. A mutant that hangs by waiting spends
+    none and is left to the wall limit."""
+    limits = []
+    for test in tests:
+        measured = cpu_cost(test)
+        limits.append(0.0 if measured is None else measured * multiplier + constant)
     return limits

@@ -32,12 +32,15 @@ ENV = "GATE_PHASES_FILE"  # where the plugin writes, set only around mutmut's st
 class Phases:
     """Seconds per test id (setup + call + teardown), per fixture wider than a test (its setup), the
     wider fixtures each test uses, and the longest teardown seen (a child's last test tears down every
-    wider fixture it set up)."""
+    wider fixture it set up); and the CPU seconds the process spent on each test and on each wider
+    fixture's setup (all its threads: what a CPU-time limit counts)."""
 
     wall: dict[str, float] = field(default_factory=dict)
     wide: dict[str, float] = field(default_factory=dict)
     needs: dict[str, list[str]] = field(default_factory=dict)
     tail: float = 0.0
+    cpu: dict[str, float] = field(default_factory=dict)
+    wide_cpu: dict[str, float] = field(default_factory=dict)
 
     def cost(self, test: str) -> float | None:
         """A test's whole cost in a fresh warm child, or None when it was not measured."""
@@ -47,6 +50,12 @@ class Phases:
             self.wall[test] + sum(self.wide.get(name, 0.0) for name in self.needs.get(test, ())) + self.tail
         )
 
+    def cpu_cost(self, test: str) -> float | None:
+        """The CPU seconds a test takes in a fresh warm child, or None when they were not measured."""
+        if test not in self.cpu:
+            return None
+        return self.cpu[test] + sum(self.wide_cpu.get(name, 0.0) for name in self.needs.get(test, ()))
+
     def merged(self, newer: Phases) -> Phases:
         """These measurements updated by a later stats run over some of the tests."""
         return Phases(
@@ -54,10 +63,19 @@ class Phases:
             {**self.wide, **newer.wide},
             {**self.needs, **newer.needs},
             max(self.tail, newer.tail),
+            {**self.cpu, **newer.cpu},
+            {**self.wide_cpu, **newer.wide_cpu},
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"wall": self.wall, "wide": self.wide, "needs": self.needs, "tail": self.tail}
+        return {
+            "wall": self.wall,
+            "wide": self.wide,
+            "needs": self.needs,
+            "tail": self.tail,
+            "cpu": self.cpu,
+            "wide_cpu": self.wide_cpu,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Phases:
@@ -66,6 +84,8 @@ class Phases:
             dict(data["wide"]),
             {k: list(v) for k, v in data["needs"].items()},
             data["tail"],
+            dict(data.get("cpu", {})),  # files written before CPU time was measured have none
+            dict(data.get("wide_cpu", {})),
         )
 
 
@@ -112,12 +132,21 @@ class Recorder:
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_fixture_setup(self, fixturedef: Any, request: Any) -> Iterator[None]:
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         yield
         if fixturedef.scope != "function":
             # By name: a test lists its fixtures by name; the dearest of a name's definitions stands for all.
-            took = time.perf_counter() - start
-            self.phases.wide[fixturedef.argname] = max(self.phases.wide.get(fixturedef.argname, 0.0), took)
+            name = fixturedef.argname
+            self.phases.wide[name] = max(self.phases.wide.get(name, 0.0), time.perf_counter() - start)
+            self.phases.wide_cpu[name] = max(
+                self.phases.wide_cpu.get(name, 0.0), time.process_time() - cpu_start
+            )
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[None]:
+        start = time.process_time()
+        yield
+        self.phases.cpu[item.nodeid] = self.phases.cpu.get(item.nodeid, 0.0) + time.process_time() - start
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         self.phases.needs[item.nodeid] = list(getattr(item, "fixturenames", ()))

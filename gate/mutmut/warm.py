@@ -11,7 +11,7 @@ mutmut's bookkeeping stay mutmut's. When the server cannot collect, or dies, the
 mutmut's own runner.
 
 Only `gate.mutmut.entry` imports this module (in mutmut's process); pytest's API used here is public
-(`pytest.main`, hooks, `Item.ihook`).
+(`pytest.main`, hooks, `Item.ihook`), but for the basetemp made once before forking (gate.mutmut.basetemp).
 """
 
 from __future__ import annotations
@@ -33,10 +33,10 @@ from mutmut.state import state
 from mutmut.workers.isolation import MutantResult, MutantRunner
 from mutmut.workers.timeout import register_timeout
 
-from gate.mutmut import phases
+from gate.mutmut import basetemp, phases
 from gate.mutmut.idle import IdleWatch
 from gate.mutmut.killers import Killers
-from gate.mutmut.limits import per_test_limits
+from gate.mutmut.limits import cpu_limits, per_test_limits
 from gate.mutmut.names import function_of
 
 # Messages between mutmut's process and the server: one JSON object per line.
@@ -123,6 +123,7 @@ def run_items(
     failed: Callable[[], bool],
     stop: Callable[[], bool],
     limits: Sequence[float] = (),
+    cpu_limits: Sequence[float] = (),
 ) -> int:
     """Run collected pytest items in order, as one pytest run with `-x` would: fixtures of every scope
     set up once and torn down after the last item (a failing teardown fails the run); stops at the first
@@ -130,7 +131,8 @@ def run_items(
 
     ``limits`` (seconds, one per item) arm a wall-clock alarm for each item: an item that outlives its own
     limit ends the process by SIGALRM, which the server reports as a timeout (mutmut's watchdog bounds the
-    whole mutant as well)."""
+    whole mutant as well). ``cpu_limits`` (CPU seconds of the process, one per item, 0 for none) arm a
+    CPU-time timer the same way: an item that spends more ends the process by SIGPROF, also a timeout."""
     import pytest
 
     try:
@@ -138,6 +140,8 @@ def run_items(
             after = items[index + 1] if index + 1 < len(items) else None
             if index < len(limits):
                 signal.setitimer(signal.ITIMER_REAL, max(limits[index], 0.001))
+            if index < len(cpu_limits):
+                signal.setitimer(signal.ITIMER_PROF, max(cpu_limits[index], 0.0))
             item.ihook.pytest_runtest_protocol(item=item, nextitem=after)
             if failed():
                 return TESTS_FAILED
@@ -151,6 +155,7 @@ def run_items(
         return INTERNAL_ERROR
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
     return TESTS_FAILED if failed() else PASSED
 
 
@@ -177,12 +182,13 @@ class Server:
             self.results.send({FAILED: f"{session.testsfailed} collection error(s)"})
             return True
         items = {item.nodeid: item for item in session.items}
+        temp_root = basetemp.prime(session.config, session.items)
         import gc
 
         gc.collect()
         gc.freeze()  # children share the collected session's pages instead of touching them
         self.served = True
-        self.results.send({READY: len(items)})
+        self.results.send({READY: len(items), "basetemp": temp_root})
         self._serve(session, items)
         return True
 
@@ -231,7 +237,7 @@ class Server:
             if pid in running:
                 name, started = running.pop(pid)
                 code = os.waitstatus_to_exitcode(status)
-                if code == -signal.SIGALRM:  # a test outlived its own limit (run_items)
+                if code in (-signal.SIGALRM, -signal.SIGPROF):  # a test outlived its own limit (run_items)
                     code = TIMEOUT
                 self.results.send({DONE: name, "exit_code": code, "duration": time.monotonic() - started})
 
@@ -267,13 +273,15 @@ class Server:
 
             return int(pytest.main(["-x", *pytest_args(tests, self.extra)]))
         self._killer = None
-        # SIGALRM's default action ends the process at once, whatever the test is blocked in.
+        # SIGALRM's and SIGPROF's default action ends the process at once, whatever the test is doing.
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.signal(signal.SIGPROF, signal.SIG_DFL)
         return run_items(
             [item for item in selected if item is not None],
             lambda: self._killer is not None,
             lambda: bool(session.shouldstop or session.shouldfail),
             job.get("limits", ()),
+            job.get("cpu_limits", ()),
         )
 
 
@@ -353,6 +361,8 @@ class WarmRunner(MutantRunner):
             self._go_cold(f"warm workers off ({reason}): each mutant starts pytest itself")
         else:
             print(f"warm workers: {first[READY]} tests collected once", flush=True)
+            if first.get("basetemp"):
+                print(f"warm workers: one temporary root for every mutant: {first['basetemp']}", flush=True)
 
     def _go_cold(self, why: str) -> None:
         print(why, flush=True)
@@ -416,6 +426,7 @@ class WarmRunner(MutantRunner):
                 settings.timeout_constant,
                 self._phases.cost,
             ),
+            "cpu_limits": cpu_limits(ordered, self._phases.cpu_cost, settings.timeout_multiplier),
             "cpu_limit": cpu_time_limit,
             "estimate": estimated_time,
         }

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from gate.mutmut import phases
-from gate.mutmut.limits import per_test_limits
+from gate.mutmut.limits import CPU_CONSTANT, cpu_limits, per_test_limits
 from gate.mutmut.phases import Phases
 
 SUITE = """\
@@ -43,6 +43,13 @@ def test_uses_the_server(server):
 def test_uses_a_row(row):
     time.sleep(0.05)
     assert row == 1
+
+
+def test_computes(server):
+    start = time.process_time()
+    while time.process_time() - start < 0.3:
+        pass
+    assert server == "up"
 """
 
 
@@ -82,7 +89,8 @@ def test_a_stats_run_measures_each_tests_phases_and_the_wider_fixtures_it_needs(
 
     measured = phases.load(suite)
     server, row = "tests/test_suite.py::test_uses_the_server", "tests/test_suite.py::test_uses_a_row"
-    assert sorted(measured.wall) == sorted([server, row])
+    computes = "tests/test_suite.py::test_computes"
+    assert sorted(measured.wall) == sorted([server, row, computes])
     # The function-scoped `row` is part of its test's phases; installed plugins add autouse fixtures of
     # their own, which both tests need.
     assert "row" not in measured.wide
@@ -96,6 +104,15 @@ def test_a_stats_run_measures_each_tests_phases_and_the_wider_fixtures_it_needs(
         cost == measured.wall[server] + sum(measured.wide[n] for n in measured.needs[server]) + measured.tail
     )
     assert measured.cost("tests/test_suite.py::test_never_ran") is None
+    # CPU time: sleeping costs next to none, computing costs what it computed.
+    assert sorted(measured.cpu) == sorted(measured.wall)
+    assert measured.cpu[computes] >= 0.3
+    assert measured.cpu[row] < 0.1 < measured.wall[row]
+    assert measured.wide_cpu["server"] < 0.1 < measured.wide["server"]
+    assert measured.cpu_cost(computes) == measured.cpu[computes] + sum(
+        measured.wide_cpu[n] for n in measured.needs[computes]
+    )
+    assert measured.cpu_cost("tests/test_suite.py::test_never_ran") is None
     assert not (suite / ".gate" / "phases.new.json").exists()
     assert "after None None" in proc.stdout  # the environment is as it was
 
@@ -104,19 +121,42 @@ def test_a_plugin_list_the_user_set_is_kept_and_restored(suite: Path) -> None:
     proc = _record(suite, env={"PYTEST_PLUGINS": "pytest_mock"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "after pytest_mock None" in proc.stdout
-    assert len(phases.load(suite).wall) == 2
+    assert len(phases.load(suite).wall) == 3
 
 
 def test_a_later_stats_run_over_some_tests_updates_only_those() -> None:
-    older = Phases({"a": 1.0, "b": 2.0}, {"db": 0.5}, {"a": ["db"], "b": []}, 0.25)
-    newer = Phases({"b": 3.0, "c": 0.5}, {"http": 0.75}, {"b": ["http"], "c": []}, 0.125)
+    older = Phases(
+        {"a": 1.0, "b": 2.0}, {"db": 0.5}, {"a": ["db"], "b": []}, 0.25, {"a": 0.5, "b": 1.0}, {"db": 0.25}
+    )
+    newer = Phases(
+        {"b": 3.0, "c": 0.5}, {"http": 0.75}, {"b": ["http"], "c": []}, 0.125, {"b": 2.0}, {"http": 0.5}
+    )
 
     merged = older.merged(newer)
 
     assert merged == Phases(
-        {"a": 1.0, "b": 3.0, "c": 0.5}, {"db": 0.5, "http": 0.75}, {"a": ["db"], "b": ["http"], "c": []}, 0.25
+        {"a": 1.0, "b": 3.0, "c": 0.5},
+        {"db": 0.5, "http": 0.75},
+        {"a": ["db"], "b": ["http"], "c": []},
+        0.25,
+        {"a": 0.5, "b": 2.0},
+        {"db": 0.25, "http": 0.5},
     )
     assert merged.cost("b") == 3.0 + 0.75 + 0.25
+    assert merged.cpu_cost("b") == 2.0 + 0.5
+    assert merged.cpu_cost("c") is None  # its wall time came from a run that did not measure CPU time
+
+
+def test_a_file_written_before_cpu_time_was_measured_still_gives_wall_costs(tmp_path: Path) -> None:
+    (tmp_path / ".gate").mkdir()
+    older = {"wall": {"t::a": 0.5}, "wide": {}, "needs": {"t::a": []}, "tail": 0.0}
+    (tmp_path / ".gate" / "phases.json").write_text(json.dumps(older), encoding="utf-8")
+
+    measured = phases.load(tmp_path)
+
+    assert measured.cost("t::a") == 0.5
+    assert measured.cpu_cost("t::a") is None
+    assert cpu_limits(["t::a"], measured.cpu_cost, 3.0) == [0.0]
 
 
 def test_a_missing_or_broken_file_means_nothing_measured(tmp_path: Path) -> None:
@@ -137,7 +177,16 @@ def test_a_measured_test_gets_its_cost_times_the_multiplier_plus_the_constant() 
     assert limits == [3.25, 4.5]
 
 
+def test_a_measured_test_gets_its_cpu_time_times_the_multiplier_plus_a_quarter_second() -> None:
+    measured = Phases({"t::a": 0.5}, {}, {"t::a": ["db"]}, 0.0, {"t::a": 0.25}, {"db": 0.125})
+
+    # t::a: (0.25 + 0.125) x 3 + 0.25 CPU seconds; t::b was not measured: no CPU limit (0).
+    assert CPU_CONSTANT == 0.25
+    assert cpu_limits(["t::a", "t::b"], measured.cpu_cost, 3.0) == [1.375, 0.0]
+    assert cpu_limits(["t::a"], measured.cpu_cost, 2.0, constant=1.0) == [1.75]
+
+
 def test_the_file_is_json_with_sorted_keys(suite: Path) -> None:
     assert _record(suite).returncode == 0
     text = (suite / ".gate" / "phases.json").read_text(encoding="utf-8")
-    assert list(json.loads(text)) == ["needs", "tail", "wall", "wide"]
+    assert list(json.loads(text)) == ["cpu", "needs", "tail", "wall", "wide", "wide_cpu"]

@@ -48,3 +48,24 @@ def test_a_hanging_mutant_ends_as_timeout_under_the_baseline_limit(tmp_path: Pat
         "while n > 1:": "killed",
         "while n >= 0:": "killed",
     }
+
+
+def test_a_mutant_that_hangs_computing_ends_at_its_cpu_limit_not_the_wall_limit(tmp_path: Path) -> None:
+    # A wall-clock constant of 10 minutes: only the CPU-time limit (the test's measured CPU time x 2 +
+    # 0.25 s) can end the two spinning mutants before the gate's own 5-minute budget runs out.
+    project = make_project(
+        tmp_path,
+        source={"loop.py": LOOP},
+        tests={"test_loop.py": LOOP_TESTS},
+        mutmut_extra={"timeout_constant": "600"},
+    )
+    proc = project.gate("run", "--json", "--no-causes", timeout=300)
+    report = json.loads(proc.stdout)
+    statuses = {
+        next(line for line in m["diff"].splitlines() if line.startswith("+ "))[1:].strip(): m["status"]
+        for m in report["mutants"]
+    }
+    assert statuses["n += 1"] == "timeout"
+    assert statuses["n = 1"] == "timeout"
+    measured = json.loads((project.root / ".gate" / "phases.json").read_text(encoding="utf-8"))
+    assert set(measured["cpu"]) == {"tests/test_loop.py::test_countdown"}

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gate.mutmut import basetemp
 from gate.mutmut.limits import per_test_limits
 from gate.mutmut.warm import Channel, pytest_args
 from tests.gate.projects import Project, make_project
@@ -174,6 +175,61 @@ def test_a_server_killed_halfway_leaves_the_rest_to_mutmuts_runner(
     assert verdicts == cold
 
 
+TEMP_TESTS = """\
+import os
+import pathlib
+
+from pkg.shop import label, total
+
+
+def test_total_in_a_file(tmp_path):
+    (tmp_path / "prices").write_text("1 2")
+    log = pathlib.Path(os.environ["SHOP_TEMP_LOG"])
+    with log.open("a") as out:
+        out.write(f"{os.environ.get('MUTANT_UNDER_TEST', '')} {tmp_path}\\n")
+    assert total(int(p) for p in (tmp_path / "prices").read_text().split()) == 3
+
+
+def test_label():
+    assert label(3) == "small"
+    assert label(11) == "big"
+"""
+
+
+@pytest.mark.census  # pytest's basetemp is looked up by feature: checked under every supported pytest line
+def test_every_child_makes_its_tmp_path_inside_one_root_the_server_made(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path / "project",
+        source={"shop.py": SHOP},
+        tests={"test_shop.py": TEMP_TESTS},
+        fail_under=0,
+    )
+    log = tmp_path / "temp.log"
+
+    verdicts = _verdicts(project, env={"SHOP_TEMP_LOG": str(log)})
+
+    runs = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    in_children = [(mutant, Path(path)) for mutant, path in runs if "__mutmut_" in mutant]
+    total_mutants = {name for name, status in verdicts.items() if name.startswith("pkg.shop.x_total")}
+    # Every mutant of total runs the test that uses tmp_path, each in its own child and its own directory.
+    assert {mutant for mutant, _ in in_children} == total_mutants
+    assert len({path for _, path in in_children}) == len(in_children)
+    roots = {path.parent for _, path in in_children}  # basetemp / the test's numbered directory
+    assert len(roots) == 1
+    root = roots.pop()
+    assert f"warm workers: one temporary root for every mutant: {root}" in _log(project)
+    assert all((path / "prices").read_text() == "1 2" for _, path in in_children)
+
+
+def test_a_suite_without_temporary_directories_gets_no_root(tmp_path: Path) -> None:
+    project = _shop(tmp_path)
+
+    _verdicts(project)
+
+    assert "warm workers: 5 tests collected once" in _log(project)
+    assert "temporary root" not in _log(project)
+
+
 # -- the channel between mutmut's process and the server -------------------------------------------------
 
 
@@ -221,3 +277,53 @@ def test_each_test_gets_mutmuts_limit_for_itself() -> None:
 
     # (duration + constant) x multiplier, test by test; an unknown test gets the constant alone.
     assert per_test_limits(["t::a", "t::b", "t::new"], durations, 3.0, 1.0) == [4.5, 3.75, 3.0]
+
+
+# -- the basetemp made once ---------------------------------------------------------------------------------
+
+
+class _Item:
+    def __init__(self, *fixtures: str) -> None:
+        self.fixturenames = list(fixtures)
+
+
+class _Factory:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.calls = 0
+
+    def getbasetemp(self) -> Path:
+        self.calls += 1
+        self.root.mkdir(exist_ok=True)
+        return self.root
+
+
+class _Config:
+    def __init__(self, factory: object) -> None:
+        self._tmp_path_factory = factory
+
+
+def test_the_root_is_made_only_when_a_test_uses_a_temporary_directory(tmp_path: Path) -> None:
+    factory = _Factory(tmp_path / "basetemp")
+
+    assert basetemp.prime(_Config(factory), [_Item("unit"), _Item("ledger", "request")]) is None
+    assert factory.calls == 0
+    assert basetemp.prime(_Config(factory), [_Item("unit"), _Item("tmpdir_factory")]) == str(
+        tmp_path / "basetemp"
+    )
+    assert factory.calls == 1
+    assert (tmp_path / "basetemp").is_dir()
+
+
+def test_a_pytest_that_keeps_its_factory_elsewhere_leaves_each_child_its_own_root() -> None:
+    assert basetemp.prime(object(), [_Item("tmp_path")]) is None
+    assert basetemp.prime(_Config(object()), [_Item("tmp_path")]) is None
+
+
+def test_a_root_that_cannot_be_made_is_left_to_the_tests(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a directory")
+    factory = _Factory(blocked / "basetemp")
+
+    assert basetemp.prime(_Config(factory), [_Item("tmp_path")]) is None
+    assert factory.calls == 1
