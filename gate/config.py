@@ -117,6 +117,13 @@ KEYS: dict[str, dict[str, Key]] = {
             True,
             "mutants run in forks of one collected pytest session (false: each starts pytest, as mutmut does)",
         ),
+        "line_selection": Key(
+            _is_bool,
+            "true or false",
+            True,
+            "each mutant runs only the tests that execute its mutated line, from the census run beside "
+            "mutmut (false: every test of its function, as mutmut does)",
+        ),
         "witnesses": Key(
             _is_bool,
             "true or false",
@@ -448,6 +455,11 @@ def _read_mutmut(root: Path, pyproject_data: dict[str, Any]) -> MutmutSettings:
 
 
 GATE_TABLE = f"{PYPROJECT} [tool.gate]"
+
+
+def census_selection(config: GateConfig) -> list[str]:
+    """The census runs the suite the way mutmut's stats run does, so its node ids match mutmut's."""
+    return list(config.mutmut.test_selection or config.tests or ("tests",))
 
 
 def serial_pytest_args() -> tuple[str, ...]:

@@ -18,9 +18,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gate import lifeline, pipeline
+from gate import lifeline
 from gate.causes import census
-from gate.config import GateConfig, serial_pytest_args
+from gate.config import GateConfig, census_selection, serial_pytest_args
 from gate.exit_code import RunError
 from gate.lock import run_lock
 from gate.mutmut.names import function_of, function_prefixes
@@ -199,7 +199,7 @@ def census_check(config: GateConfig, sample: int = CENSUS_SAMPLE) -> Check:
     try:
         found = census.collect(
             config.root,
-            pipeline.census_selection(config),
+            census_selection(config),
             log_path=config.root / ".gate" / "census.log",
             sample=sample,
             extra_args=serial_pytest_args(),

@@ -22,7 +22,7 @@ from gate.atomic import StateError, write_text_atomic
 from gate.causes import callbacks, census
 from gate.causes.classify import CLASSIFIED, classify, unknown_tests
 from gate.causes.reach import Reach
-from gate.config import GateConfig, serial_pytest_args
+from gate.config import GateConfig, census_selection, serial_pytest_args
 from gate.exit_code import ConfigError, ExitCode, GateError, Interrupted, RunError
 from gate.lock import run_lock
 from gate.model import BlindSpot, Mutant, RunResult, Status, Verdict
@@ -83,7 +83,12 @@ def execute(
                 config.root, float(config.value("lock_wait")), what=f"gate {selection.kind} {selection.label}"
             ):
                 outcome = runner.run(
-                    config, selection, max_children=max_children, on_progress=on_progress, narrow=narrow
+                    config,
+                    selection,
+                    max_children=max_children,
+                    on_progress=on_progress,
+                    narrow=narrow,
+                    line_selection=causes and bool(config.value("line_selection")),
                 )
                 mutants = read_results(config, outcome.selection)
                 if settle is not None:
@@ -254,11 +259,6 @@ def _handoffs(config: GateConfig, mutants: list[Mutant]) -> dict[tuple[str, str]
         for path in census.python_files(config.root / entry.split("::", 1)[0])
     }
     return callbacks.handoffs(config.root, sources, tests)
-
-
-def census_selection(config: GateConfig) -> list[str]:
-    """The census runs the suite the way mutmut's stats run does, so its node ids match mutmut's."""
-    return list(config.mutmut.test_selection or config.tests or ("tests",))
 
 
 def publish(

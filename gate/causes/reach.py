@@ -70,21 +70,26 @@ class Reach:
     def of(self, mutant: Mutant) -> LineReach | None:
         """The line reach of a mutant; None when it is not known (no line data for its file, its function
         not found, or none of its tests seen inside the function: mutmut and the coverage disagree)."""
-        tree = self._tree(mutant.file)
-        function = _find_function(tree, mutant.qualname) if tree is not None else None
+        return self.at(mutant.file, mutant.qualname, mutant.line, mutant.tests)
+
+    def at(self, file: str, qualname: str, line: int, tests: Iterable[str]) -> LineReach | None:
+        """The line reach of a mutation at ``line`` of function ``qualname`` in ``file``, among ``tests``
+        (the tests mutmut's stats link to the function, in mutmut's order); see ``of``."""
+        tree = self._tree(file)
+        function = _find_function(tree, qualname) if tree is not None else None
         if function is None or not function.body:
             return None
-        tests = list(dict.fromkeys(mutant.tests))
+        ordered = list(dict.fromkeys(tests))
         body = _body(function)
-        entering = [t for t in tests if self._runs(mutant.file, t, range(body[0].lineno, _end(function) + 1))]
+        entering = [t for t in ordered if self._runs(file, t, range(body[0].lineno, _end(function) + 1))]
         if not entering:
             return None
-        if mutant.line < body[0].lineno:  # decorators, signature (defaults), docstring: run at import
+        if line < body[0].lineno:  # decorators, signature (defaults), docstring: run at import
             return LineReach(entering)
-        path = _path_to(function, mutant.line)
-        span = _span(path[-1]) if path else range(mutant.line, mutant.line + 1)
-        runners = [t for t in entering if self._runs(mutant.file, t, span)]
-        return LineReach(runners, _branch(path, self._sources[mutant.file].splitlines()))
+        path = _path_to(function, line)
+        span = _span(path[-1]) if path else range(line, line + 1)
+        runners = [t for t in entering if self._runs(file, t, span)]
+        return LineReach(runners, _branch(path, self._sources[file].splitlines()))
 
     def _tree(self, name: str) -> ast.Module | None:
         if name not in self._trees:

@@ -18,6 +18,8 @@ SETTINGS, in any order before the command:
                               kind is skipped);
   --tests-by-mutant FILE      narrows each named mutant's tests to a JSON map {mutant name: [node ids]}
                               (line-level selection, see gate.causes.reach.select_tests);
+  --line-reach FILE           narrows each mutant's tests to those that execute its mutated line, from the
+                              census the gate names in FILE once it is in (gate.mutmut.line_selection);
   --cold-workers              each mutant starts pytest itself, as mutmut does (without it the suite is
                               collected once and mutants run in forks of it: gate.mutmut.warm).
 """
@@ -133,7 +135,7 @@ def _hand_over(settings: dict[str, list[str]]) -> None:
             setattr(loaded, key, list(settings[key]))
 
 
-_OPTIONS = ("--settings", "--timeout-multiplier", "--skip-noise", "--tests-by-mutant")
+_OPTIONS = ("--settings", "--timeout-multiplier", "--skip-noise", "--tests-by-mutant", "--line-reach")
 _FLAGS = ("--cold-workers",)
 
 
@@ -144,6 +146,7 @@ class Options:
     noise_kinds: tuple[str, ...]  # the kinds of gate.mutmut.noise skipped unrun
     tests_by_mutant: str | None = None  # the file of --tests-by-mutant (line-level selection)
     warm: bool = True  # False with --cold-workers
+    line_reach: str | None = None  # the ready file of --line-reach (line-level selection from the census)
 
 
 def _apply_settings(argv: list[str]) -> tuple[list[str], Options]:
@@ -169,23 +172,21 @@ def _apply_settings(argv: list[str]) -> tuple[list[str], Options]:
     kinds: tuple[str, ...] = noise.KINDS
     if "--skip-noise" in options:
         kinds = tuple(kind for kind in options["--skip-noise"].split(",") if kind)
-    return argv, Options(kinds, options.get("--tests-by-mutant"), "--cold-workers" not in options)
+    return argv, Options(
+        kinds, options.get("--tests-by-mutant"), "--cold-workers" not in options, options.get("--line-reach")
+    )
 
 
-def _narrowed(runner: Any, map_file: str) -> Any:
-    """Line-level test selection: with ``--tests-by-mutant FILE``, every mutant in the file's map gets only
-    its listed tests (those that execute its mutated line) instead of all the tests mutmut's stats link to
-    its function; mutants not in the map keep mutmut's choice. Hooked where mutmut hands a mutant and its
-    tests to a worker (the runner's ``submit``), ahead of the time limit, so the limit is the narrowed
-    tests' and ordering and verdicts stay mutmut's."""
-    from pathlib import Path
-
-    selected: dict[str, list[str]] = json.loads(Path(map_file).read_text(encoding="utf-8"))
+def _narrowed(runner: Any, choose: Callable[[str, list[str]], list[str] | None]) -> Any:
+    """Line-level test selection: every mutant gets the tests ``choose`` keeps for it (those that execute
+    its mutated line) instead of all the tests mutmut's stats link to its function; None keeps mutmut's
+    choice. Hooked where mutmut hands a mutant and its tests to a worker (the runner's ``submit``), ahead
+    of the time limit, so the limit is the narrowed tests' and ordering and verdicts stay mutmut's."""
     submit = runner.submit
 
     def narrowed(mutant_name: str, tests: list[str], *args: Any, **kwargs: Any) -> None:
-        keep = selected.get(mutant_name)
-        if keep is not None and tests:
+        keep = choose(mutant_name, tests) if tests else None
+        if keep is not None:
             known = set(tests)
             # A line no test runs: one test of the function shows the mutant survives, as all would.
             tests = [test for test in keep if test in known] or tests[:1]
@@ -193,6 +194,41 @@ def _narrowed(runner: Any, map_file: str) -> Any:
 
     runner.submit = narrowed
     return runner
+
+
+def _by_map(map_file: str) -> Callable[[str, list[str]], list[str] | None]:
+    """--tests-by-mutant: the tests a JSON map names for each mutant."""
+    from pathlib import Path
+
+    selected: dict[str, list[str]] = json.loads(Path(map_file).read_text(encoding="utf-8"))
+    return lambda name, _tests: selected.get(name)
+
+
+def _by_reach(ready_file: str) -> Callable[[str, list[str]], list[str] | None]:
+    """--line-reach: the census's line reach, waited for at the first mutant; a line in the log says
+    whether it is on, and another at exit how many tests it saved."""
+    import atexit
+    from pathlib import Path
+
+    from mutmut.utils.file_utils import walk_mutatable_files
+
+    from gate.mutmut.line_selection import LineSelection
+
+    selection: list[LineSelection] = []
+
+    def choose(name: str, tests: list[str]) -> list[str] | None:
+        if not selection:
+            files = [p.as_posix() for p in walk_mutatable_files()]
+            loaded, line = LineSelection.wait(Path.cwd(), Path(ready_file), files)
+            print(f"\n{line}", flush=True)  # mutmut's spinner line has no end yet
+            selection.append(loaded)
+            if loaded.census is not None:
+                atexit.register(lambda: print(f"\n{loaded.summary()}", flush=True))
+        kept = selection[0].choose(name, tests)
+        selection[0].count(tests, kept if kept is not None else tests)
+        return kept
+
+    return choose
 
 
 def _skip_noise(kinds: tuple[str, ...]) -> None:
@@ -397,7 +433,9 @@ def _run(rest: list[str], options: Options) -> None:
             made = WarmRunner(made, made.max_workers, Path.cwd())
         made = _limit_by_baseline(made)
         if options.tests_by_mutant is not None:
-            made = _narrowed(made, options.tests_by_mutant)
+            made = _narrowed(made, _by_map(options.tests_by_mutant))
+        elif options.line_reach is not None:
+            made = _narrowed(made, _by_reach(options.line_reach))
         return _fixed_costs_once(made)
 
     mm.get_mutant_runner = runner

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,11 +94,20 @@ def run_mutmut(
     selection: Selection,
     total: int | None,
     pending: set[str] | None = None,
+    settings: Sequence[str] = (),
 ) -> None:
     """`mutmut run` over `names` (all pending mutants when empty), watched until it ends and stopped like
-    Ctrl-C on any interrupt: every verdict reached stays on disk."""
+    Ctrl-C on any interrupt: every verdict reached stays on disk. ``settings`` go to the entry too (e.g.
+    `--line-reach FILE`)."""
     root = config.root
-    args = [*entry_args(config), "run", "--max-children", str(children(config, max_children)), *names]
+    args = [
+        *entry_args(config),
+        *settings,
+        "run",
+        "--max-children",
+        str(children(config, max_children)),
+        *names,
+    ]
     log = root / LOG_FILE
     log.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

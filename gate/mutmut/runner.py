@@ -13,6 +13,7 @@ from pathlib import Path
 from gate.config import GateConfig
 from gate.exit_code import RunError
 from gate.mutmut import freshness, generated, noise, process
+from gate.mutmut.line_selection import CensusAhead
 from gate.mutmut.names import local_function_of
 from gate.mutmut.selection import Selection, for_names
 from gate.mutmut.state import FileMeta, read_or_repair
@@ -37,12 +38,17 @@ def run(
     max_children: int | None = None,
     on_progress: process.ProgressCallback | None = None,
     narrow: Narrow | None = None,
+    line_selection: bool = False,
 ) -> RunOutcome:
     """Bring every mutant of `selection` to a verdict, re-testing only what is stale:
     new or changed functions (mutmut's cache), verdicts the test-hash rule dropped, unfinished ones,
     and every mutant named explicitly in the selection. `narrow`, when given, picks the mutants
-    from the generated ones."""
+    from the generated ones. With `line_selection`, the census starts at once and each mutant runs only
+    the tests that execute its mutated line (gate.mutmut.line_selection)."""
     root = config.root
+    # A first run tests every mutant: its census starts before anything, beside the generation too.
+    first = line_selection and all(read_or_repair(root, path) is None for path in selection.files)
+    ahead = CensusAhead(config) if first else None
     fresh = freshness.refresh(config)
     before = _snapshot(root, selection.files)
 
@@ -60,11 +66,21 @@ def run(
         names = _names_to_test(root, selection)
 
     runs_mutmut = names is None or bool(names)
+    pending = {name for name, (code, _d, _h) in before.items() if code is None}
+    # The census costs a suite run: started only when mutants are sure to be tested (every one on a
+    # first run). A full run's edited functions get no verdict reset before mutmut generates them, so
+    # such a run may go without line-level selection: slower, never wrong.
+    if ahead is None and line_selection and (bool(names) or (names is None and bool(pending))):
+        ahead = CensusAhead(config)
     freshness.settle(config, fresh, runs_mutmut=runs_mutmut, max_children=max_children)
     if runs_mutmut:
         total = len(names) if names is not None else None
-        pending = {name for name, (code, _d, _h) in before.items() if code is None}
-        process.run_mutmut(config, names or [], max_children, on_progress, selection, total, pending)
+        settings = ahead.entry_args() if ahead is not None else []
+        process.run_mutmut(
+            config, names or [], max_children, on_progress, selection, total, pending, settings
+        )
+    if ahead is not None:
+        ahead.join()  # mutmut waited for it before its first mutant: it is in (not joined on an error)
 
     outcome = RunOutcome(selection=selection)
     after = _snapshot(root, selection.files)

@@ -62,7 +62,13 @@ def rerun(project: Project, names: list[str], selection: dict[str, list[str]], t
 
 
 def test_line_level_selection_keeps_every_verdict(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p", source={"size.py": SIZE}, tests={"test_size.py": TESTS})
+    # The run itself tests every mutant with its function's tests: the baseline the selection is held to.
+    project = make_project(
+        tmp_path / "p",
+        source={"size.py": SIZE},
+        tests={"test_size.py": TESTS},
+        gate_extra="line_selection = false",
+    )
     proc = project.gate("run", "-f", "json", "--no-progress", "--fail-under", "0", timeout=180)
     assert proc.returncode == 0, proc.stderr
     mutants = [Mutant.from_json(m) for m in json.loads(proc.stdout)["mutants"]]

@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from gate.causes.census import collect  # noqa: E402
-from gate.config import load_config  # noqa: E402
-from gate.pipeline import census_selection  # noqa: E402
+from gate.config import census_selection, load_config  # noqa: E402
 
 
 def main() -> None:
