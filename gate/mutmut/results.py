@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 DIFFS = Path(".gate") / "diffs.json"
 
 
+# The lines a function's text is cut from start at a decorator or its `def`.
+_DEF_STARTS = ("@", "def ", "async def ")
+
+
+def _spans_lines(line: str) -> bool:
+    """Whether a line opens or closes a string spanning lines, or continues on the next one."""
+    return line.endswith("\\") or line.count('"""') % 2 == 1 or line.count("'''") % 2 == 1
+
+
 @dataclass(frozen=True)
 class _Texts:
     original: list[str]
@@ -286,6 +295,9 @@ class _MutantsFile:
         return _Texts(original, mutant)
 
     def _function_text(self, generated: str, original_name: str, is_method: bool) -> list[str] | None:
+        as_text = self._from_text(generated, original_name, is_method)
+        if as_text is not None:
+            return as_text
         import libcst as cst  # imported on first use: keeps `gate --help` and `gate report` fast
 
         function = self._from_index(generated, is_method) or self._from_module(generated)
@@ -294,16 +306,51 @@ class _MutantsFile:
         function = function.with_changes(name=cst.Name(original_name))
         return cst.Module([function]).code.strip().split("\n")
 
-    def _from_index(self, generated: str, is_method: bool) -> cst.FunctionDef | None:
-        from mutmut.mutation.diff_apply import parse_generated_function
-
-        if self.spans is None or generated not in self.spans:
+    def _from_text(self, generated: str, original_name: str, is_method: bool) -> list[str] | None:
+        """The function's text as libcst renders it, cut out of the copy's lines without parsing them
+        (8 ms a function less): renamed, and a method dedented by its `def`'s indentation, which is what
+        libcst's rendering of the function alone does. None where the two could differ (a string or a
+        line continuation spanning lines keeps its inner indentation in libcst; a line less indented
+        than the `def`), and libcst reads it instead."""
+        if self.spans is None or generated not in self.spans or not self._read_lines():
             return None
+        assert self.lines is not None
+        start, end = self.spans[generated]
+        raw = [line.rstrip("\r\n") for line in self.lines[start - 1 : end]]
+        head = next((i for i, line in enumerate(raw) if line.lstrip().startswith(_DEF_STARTS)), None)
+        if head is None or any(_spans_lines(line) for line in raw):
+            return None
+        indent = raw[head][: len(raw[head]) - len(raw[head].lstrip())]
+        if bool(indent) != is_method:
+            return None
+        text: list[str] = []
+        for line in raw:
+            if line and not line.startswith(indent):
+                return None
+            text.append(line[len(indent) :])
+        renamed = next(
+            (i for i in range(head, len(text)) if text[i].lstrip().startswith(("def ", "async def "))), None
+        )
+        marker = f"def {generated}("
+        if renamed is None or text[renamed].count(marker) != 1:
+            return None
+        text[renamed] = text[renamed].replace(marker, f"def {original_name}(")
+        return "\n".join(text).strip().split("\n")
+
+    def _read_lines(self) -> bool:
         if self.lines is None:
             try:
                 self.lines = self.file.read_text(encoding="utf-8").splitlines(keepends=True)
             except OSError:
-                return None
+                return False
+        return True
+
+    def _from_index(self, generated: str, is_method: bool) -> cst.FunctionDef | None:
+        from mutmut.mutation.diff_apply import parse_generated_function
+
+        if self.spans is None or generated not in self.spans or not self._read_lines():
+            return None
+        assert self.lines is not None
         start, end = self.spans[generated]
         return parse_generated_function(
             "".join(self.lines[start - 1 : end]), name=generated, is_method=is_method

@@ -156,3 +156,96 @@ def test_mutants_read_by_worker_processes_are_those_read_in_place(tmp_path: Path
     assert by_workers == in_place
     assert json.loads((tmp_path / DIFFS).read_text(encoding="utf-8")) == serial_cache
     assert {m.file for m in in_place} == {"pkg/calc.py", "pkg/twice.py"}
+
+
+SHAPES = '''\
+import textwrap
+
+
+def plain(x, y=1):
+    # a comment inside
+    return x + y
+
+
+async def waits(x):
+    total = (
+        x
+        * 2
+    )
+    return total
+
+
+def documented(x):
+    """One line."""
+    return x - 1
+
+
+def long_doc(x):
+    """First line.
+
+    More lines, indented inside the string.
+    """
+    return x * 3
+
+
+def continued(x):
+    y = x + \\
+        1
+    return y
+
+
+class Box:
+    def __init__(self, items=None):
+        self.items = list(items or [])
+
+# a comment at column 0 inside the class
+    def add(self, item):
+        self.items.append(item)
+        return len(self.items)
+
+    def text(self):
+        return textwrap.dedent("""
+            a
+            b
+        """) + "c"
+
+    async def size(self):
+        return len(self.items) + 0
+'''
+
+
+def test_functions_cut_out_as_text_are_what_libcst_renders_or_left_to_it(tmp_path: Path) -> None:
+    import libcst as cst
+
+    from gate.mutmut.names import local_of, original_of, qualname_of
+    from gate.mutmut.results import _MutantsFile
+
+    make_project(
+        tmp_path, source={"shapes.py": SHAPES}, tests={"test_shapes.py": "def test_none():\n    pass\n"}
+    )
+    mutants = _generated(tmp_path)
+    reader = _MutantsFile(tmp_path, "pkg/shapes.py")
+    as_text: dict[str, list[str] | None] = {}
+    for name in mutants:
+        qualname = qualname_of(name)
+        for generated in (local_of(name), original_of(name)):
+            short, is_method = qualname.rpartition(".")[2], "." in qualname
+            as_text[generated] = reader._from_text(generated, short, is_method)
+            function = reader._from_index(generated, is_method)
+            assert function is not None
+            rendered = cst.Module([function.with_changes(name=cst.Name(short))]).code.strip().split("\n")
+            assert as_text[generated] in (None, rendered), generated
+
+    by_function = {local.rpartition("__mutmut_")[0]: text is not None for local, text in as_text.items()}
+    # Strings and continuations spanning lines, and a line less indented than its method, go to libcst.
+    assert by_function == {
+        "x_plain": True,
+        "x_waits": True,
+        "x_documented": True,
+        "x_long_doc": False,
+        "x_continued": False,
+        "xǁBoxǁ__init__": True,
+        "xǁBoxǁadd": False,
+        "xǁBoxǁtext": False,
+        "xǁBoxǁsize": True,
+    }
