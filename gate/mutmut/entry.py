@@ -30,6 +30,7 @@ import importlib
 import json
 import math
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -446,6 +447,9 @@ def main(argv: list[str]) -> None:
     # mutmut.__main__ loads mutmut's configuration at import: the gate's settings are handed over first,
     # with only the configuration module checked, and the other names after.
     _check_mutmut(["mutmut.configuration"])
+    # The gate stops mutmut with SIGINT, as Ctrl-C would: a gate started in the background by a shell
+    # without job control hands on an ignored SIGINT, which would leave mutmut testing until killed.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     # Dies with the gate, and mutmut's forked workers with it: none outlives a `kill -9` of the gate.
     lifeline.die_with_parent(lifeline.parent_from_env(os.environ))
     lifeline.follow_forks()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -136,8 +137,9 @@ class Project:
             env=self.env(env),
         )
 
-    def popen_gate(self, *args: str) -> subprocess.Popen[str]:
-        """Start `python -m gate ARGS` without waiting (for interrupt tests)."""
+    def popen_gate(self, *args: str, ignore_sigint: bool = False) -> subprocess.Popen[str]:
+        """Start `python -m gate ARGS` without waiting (for interrupt tests); ``ignore_sigint`` starts it
+        as a shell without job control starts a background job, with SIGINT ignored."""
         return subprocess.Popen(
             [sys.executable, "-m", "gate", *args],
             cwd=self.root,
@@ -145,6 +147,7 @@ class Project:
             stderr=subprocess.PIPE,
             text=True,
             env=self.env(),
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None,
         )
 
     def mutmut(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:

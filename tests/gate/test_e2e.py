@@ -186,6 +186,28 @@ def test_sigterm_keeps_verdicts_and_the_next_run_resumes(tmp_path: Path) -> None
     assert {name: code for name, code in _decided(project).items() if name in kept} == kept
 
 
+def test_a_gate_started_with_sigint_ignored_still_stops_mutmut_at_once_on_sigterm(tmp_path: Path) -> None:
+    project = make_project(
+        tmp_path,
+        source={"slow.py": SLOW_SOURCE},
+        tests={"test_slow.py": SLOW_TESTS.replace("time.sleep(0.2)", "time.sleep(0.5)")},
+        gate_extra="max_children = 1",
+    )
+    running = project.popen_gate("run", "--no-progress", ignore_sigint=True)
+    deadline = time.monotonic() + 60
+    while len(_decided(project)) < 3 and time.monotonic() < deadline and running.poll() is None:
+        time.sleep(0.1)
+    assert running.poll() is None, running.communicate()
+
+    running.send_signal(signal.SIGTERM)
+    _, stderr = running.communicate(timeout=30)
+
+    assert running.returncode == 143, stderr
+    # mutmut stopped at the gate's SIGINT, not after its grace period: the rest had no time to run.
+    assert 3 <= len(_decided(project)) < len(project.meta("slow.py")["exit_code_by_key"])
+    assert processes_in(tmp_path) == []
+
+
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_run_writes_the_partial_report_to_its_output(tmp_path: Path, stop: int) -> None:
     # SIGINT leaves a JSON report, SIGTERM (a CI timeout) a text one: both partial, neither judged.
