@@ -178,26 +178,35 @@ def _apply_settings(argv: list[str]) -> tuple[list[str], Options]:
     )
 
 
-def _narrowed(runner: Any, choose: Callable[[str, list[str]], list[str] | None]) -> Any:
+Chooser = Callable[[str, list[str]], list[str] | None]
+
+
+def _narrowed(
+    runner: Any, choose: Chooser, record: Callable[[list[str], list[str]], None] | None = None
+) -> Any:
     """Line-level test selection: every mutant gets the tests ``choose`` keeps for it (those that execute
     its mutated line) instead of all the tests mutmut's stats link to its function; None keeps mutmut's
     choice. Hooked where mutmut hands a mutant and its tests to a worker (the runner's ``submit``), ahead
-    of the time limit, so the limit is the narrowed tests' and ordering and verdicts stay mutmut's."""
+    of the time limit, so the limit is the narrowed tests' and ordering and verdicts stay mutmut's.
+    ``record`` sees each mutant's tests before and after."""
     submit = runner.submit
 
     def narrowed(mutant_name: str, tests: list[str], *args: Any, **kwargs: Any) -> None:
         keep = choose(mutant_name, tests) if tests else None
+        kept = tests
         if keep is not None:
             known = set(tests)
             # A line no test runs: one test of the function shows the mutant survives, as all would.
-            tests = [test for test in keep if test in known] or tests[:1]
-        submit(mutant_name, tests, *args, **kwargs)
+            kept = [test for test in keep if test in known] or tests[:1]
+        if record is not None:
+            record(tests, kept)
+        submit(mutant_name, kept, *args, **kwargs)
 
     runner.submit = narrowed
     return runner
 
 
-def _by_map(map_file: str) -> Callable[[str, list[str]], list[str] | None]:
+def _by_map(map_file: str) -> Chooser:
     """--tests-by-mutant: the tests a JSON map names for each mutant."""
     from pathlib import Path
 
@@ -205,7 +214,7 @@ def _by_map(map_file: str) -> Callable[[str, list[str]], list[str] | None]:
     return lambda name, _tests: selected.get(name)
 
 
-def _by_reach(ready_file: str) -> Callable[[str, list[str]], list[str] | None]:
+def _by_reach(runner: Any, ready_file: str) -> Any:
     """--line-reach: the census's line reach, waited for at the first mutant; a line in the log says
     whether it is on, and another at exit how many tests it saved."""
     import atexit
@@ -217,19 +226,21 @@ def _by_reach(ready_file: str) -> Callable[[str, list[str]], list[str] | None]:
 
     selection: list[LineSelection] = []
 
-    def choose(name: str, tests: list[str]) -> list[str] | None:
+    def loaded() -> LineSelection:
         if not selection:
             files = [p.as_posix() for p in walk_mutatable_files()]
-            loaded, line = LineSelection.wait(Path.cwd(), Path(ready_file), files)
+            found, line = LineSelection.wait(Path.cwd(), Path(ready_file), files)
             print(f"\n{line}", flush=True)  # mutmut's spinner line has no end yet
-            selection.append(loaded)
-            if loaded.census is not None:
-                atexit.register(lambda: print(f"\n{loaded.summary()}", flush=True))
-        kept = selection[0].choose(name, tests)
-        selection[0].count(tests, kept if kept is not None else tests)
-        return kept
+            selection.append(found)
+            if found.census is not None:
+                atexit.register(lambda: print(f"\n{found.summary()}", flush=True))
+        return selection[0]
 
-    return choose
+    return _narrowed(
+        runner,
+        lambda name, tests: loaded().choose(name, tests),
+        lambda offered, kept: loaded().count(offered, kept),
+    )
 
 
 def _skip_noise(kinds: tuple[str, ...]) -> None:
@@ -436,7 +447,7 @@ def _run(rest: list[str], options: Options) -> None:
         if options.tests_by_mutant is not None:
             made = _narrowed(made, _by_map(options.tests_by_mutant))
         elif options.line_reach is not None:
-            made = _narrowed(made, _by_reach(options.line_reach))
+            made = _by_reach(made, options.line_reach)
         return _fixed_costs_once(made)
 
     mm.get_mutant_runner = runner

@@ -27,8 +27,8 @@ from typing import TYPE_CHECKING
 from gate.atomic import write_text_atomic
 from gate.causes import census
 from gate.causes.reach import Reach
-from gate.mutmut.lines import mutant_lines
 from gate.mutmut.names import module_name, module_of, qualname_of
+from gate.mutmut.results import mutant_lines
 from gate.mutmut.state import read_meta
 
 if TYPE_CHECKING:
@@ -113,9 +113,8 @@ class LineSelection:
         ), f"line-level selection: the census was in after {payload.get('seconds')} s"
 
     def choose(self, mutant_name: str, tests: list[str]) -> list[str] | None:
-        """The tests of ``tests`` that execute the mutant's line, in their order; None when its reach is
-        not known (it keeps every test). A line no test executes keeps the first test: it survives either
-        way, and one test shows it."""
+        """The tests of ``tests`` that execute the mutant's line, in their order (none when no test
+        does); None when its reach is not known (it keeps every test)."""
         file = self._files.get(module_of(mutant_name))
         if self.census is None or not tests or file is None:
             return None
@@ -129,13 +128,11 @@ class LineSelection:
         if line is None:
             return None
         found = self._reach[file].at(file, qualname_of(mutant_name), line, tests)
-        if found is None:
-            return None
-        known = set(tests)
-        return [test for test in found.runners if test in known] or tests[:1]
+        return found.runners if found is not None else None
 
-    def count(self, offered: Iterable[str], kept: list[str]) -> None:
-        before = len(list(offered))
+    def count(self, offered: list[str], kept: list[str]) -> None:
+        """One mutant handed to mutmut's runner: the tests its function offered, the tests it kept."""
+        before = len(offered)
         self.mutants += 1
         self.before += before
         self.after += len(kept)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass
 from difflib import unified_diff
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from gate.atomic import StateError, write_text_atomic
 from gate.config import GateConfig
 from gate.model import Mutant
-from gate.mutmut.lines import def_lines, first_change, mutation_line
+from gate.mutmut.lines import DEF_PREFIXES, def_lines, first_change, mutation_line
 from gate.mutmut.mutant_id import assign_ids
 from gate.mutmut.names import function_of, local_of, original_of, qualname_of
 from gate.mutmut.noise import SKIPPED_CODE, noise_kind
@@ -32,10 +33,6 @@ if TYPE_CHECKING:
 # mutated copy: cutting a function out of the copy and diffing it costs milliseconds a mutant, and a warm
 # `gate check` reads every mutant of its module.
 DIFFS = Path(".gate") / "diffs.json"
-
-
-# The lines a function's text is cut from start at a decorator or its `def`.
-_DEF_STARTS = ("@", "def ", "async def ")
 
 
 def _spans_lines(line: str) -> bool:
@@ -235,6 +232,28 @@ def _read_one(
     return line, diff, original, mutated, kind
 
 
+def mutant_lines(root: Path, path: str, names: Iterable[str]) -> dict[str, int]:
+    """The file line of each named mutant of ``path`` without parsing: its function and the function's
+    ``__mutmut_orig`` twin are compared as the copy holds them (names aside). Line offsets do not depend
+    on how libcst would indent the text, so every mutant gets the line `read_results` gives it (all 5,176
+    of the services', measured), in 0.4 s against 22 s. Mutants that cannot be placed are left out."""
+    try:
+        defs = def_lines((root / path).read_text(encoding="utf-8"))
+    except OSError:
+        return {}
+    reader = _MutantsFile(root, path)
+    found: dict[str, int] = {}
+    for name in names:
+        local, original = local_of(name), original_of(name)
+        orig_lines, mutant = reader.span(original), reader.span(local)
+        if orig_lines is None or mutant is None or qualname_of(name) not in defs:
+            continue
+        change = first_change([line.replace(original, local) for line in orig_lines], mutant)
+        if change is not None:
+            found[name] = mutation_line(defs[qualname_of(name)], orig_lines, change)
+    return found
+
+
 def _cached(found: list[object] | None, skipped: bool) -> _Read | None:
     """A cached read, when it has the right shape (and, for a skipped mutant, its noise kind was read)."""
     if not isinstance(found, list) or len(found) != 5:
@@ -312,12 +331,10 @@ class _MutantsFile:
         libcst's rendering of the function alone does. None where the two could differ (a string or a
         line continuation spanning lines keeps its inner indentation in libcst; a line less indented
         than the `def`), and libcst reads it instead."""
-        if self.spans is None or generated not in self.spans or not self._read_lines():
+        raw = self.span(generated)
+        if raw is None:
             return None
-        assert self.lines is not None
-        start, end = self.spans[generated]
-        raw = [line.rstrip("\r\n") for line in self.lines[start - 1 : end]]
-        head = next((i for i, line in enumerate(raw) if line.lstrip().startswith(_DEF_STARTS)), None)
+        head = next((i for i, line in enumerate(raw) if line.lstrip().startswith(DEF_PREFIXES)), None)
         if head is None or any(_spans_lines(line) for line in raw):
             return None
         indent = raw[head][: len(raw[head]) - len(raw[head].lstrip())]
@@ -336,6 +353,15 @@ class _MutantsFile:
             return None
         text[renamed] = text[renamed].replace(marker, f"def {original_name}(")
         return "\n".join(text).strip().split("\n")
+
+    def span(self, generated: str) -> list[str] | None:
+        """The lines of a generated function as they stand in the copy (comments above it included, line
+        ends dropped); None without an index entry or a readable copy."""
+        if self.spans is None or generated not in self.spans or not self._read_lines():
+            return None
+        assert self.lines is not None
+        start, end = self.spans[generated]
+        return [line.rstrip("\r\n") for line in self.lines[start - 1 : end]]
 
     def _read_lines(self) -> bool:
         if self.lines is None:

@@ -16,7 +16,7 @@ from gate.mutmut import freshness, generated, noise, process
 from gate.mutmut.line_selection import CensusAhead
 from gate.mutmut.names import local_function_of
 from gate.mutmut.selection import Selection, for_names
-from gate.mutmut.state import FileMeta, read_or_repair
+from gate.mutmut.state import FileMeta, meta_path, read_or_repair
 
 # Narrows a selection once its mutants are generated (e.g. to those on a diff's changed lines).
 Narrow = Callable[[Selection], Selection]
@@ -47,7 +47,7 @@ def run(
     the tests that execute its mutated line (gate.mutmut.line_selection)."""
     root = config.root
     # A first run tests every mutant: its census starts before anything, beside the generation too.
-    first = line_selection and all(read_or_repair(root, path) is None for path in selection.files)
+    first = line_selection and not any(meta_path(root, path).is_file() for path in selection.files)
     ahead = CensusAhead(config) if first else None
     fresh = freshness.refresh(config)
     before = _snapshot(root, selection.files)

@@ -14,8 +14,7 @@ from gate.config import load_config
 from gate.exit_code import RunError
 from gate.mutmut import runner
 from gate.mutmut.line_selection import READY, CensusAhead, LineSelection
-from gate.mutmut.lines import mutant_lines
-from gate.mutmut.results import read_results
+from gate.mutmut.results import mutant_lines, read_results
 from gate.mutmut.selection import for_targets
 from gate.mutmut.state import read_meta, status_of
 from tests.gate.projects import Project, make_project
