@@ -53,8 +53,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "create_mutants",
         "collect_or_load_stats",
         "MutmutProgrammaticFailException",
+        "print_stats",
     ),
     "mutmut.configuration": ("config",),
+    "mutmut.mutation.data": ("SourceFileMutationData",),
     "mutmut.mutation.file_mutation": ("create_mutations",),
     "mutmut.mutation.trampoline": ("set_mutant_under_test",),
     "mutmut.state": ("state",),
@@ -428,13 +430,18 @@ def _fixed_costs_once(runner: Any) -> Any:
 
 def _run(rest: list[str], options: Options) -> None:
     """`mutmut run` with the gate's hooks on the runner it creates: warm workers (unless
-    --cold-workers), the baseline time limit, line-level narrowing ahead of it, fixed costs paid once."""
+    --cold-workers), the baseline time limit, line-level narrowing ahead of it, fixed costs paid once,
+    bookkeeping at a bounded cost."""
     from pathlib import Path
 
     import mutmut.__main__ as mm
+    from mutmut.mutation.data import SourceFileMutationData
     from mutmut.workers.isolation import ForkRunner
 
+    from gate.mutmut.bookkeeping import bounded, throttled_summary
+
     mm.create_mutants = _generate_then_skip_noise(mm.create_mutants, options.noise_kinds)
+    mm.print_stats = throttled_summary(mm.print_stats)
     make_runner = mm.get_mutant_runner
 
     def runner(*args: Any, **kwargs: Any) -> Any:
@@ -448,7 +455,7 @@ def _run(rest: list[str], options: Options) -> None:
             made = _narrowed(made, _by_map(options.tests_by_mutant))
         elif options.line_reach is not None:
             made = _by_reach(made, options.line_reach)
-        return _fixed_costs_once(made)
+        return bounded(_fixed_costs_once(made), SourceFileMutationData)
 
     mm.get_mutant_runner = runner
     mm.cli(["run", *rest], prog_name="mutmut")
