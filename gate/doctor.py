@@ -25,6 +25,7 @@ from gate.exit_code import RunError
 from gate.lock import run_lock
 from gate.mutmut.names import function_of, function_prefixes
 from gate.mutmut.preflight import Preflight, count_mutants, preflight
+from gate.mutmut.process import children
 from gate.mutmut.state import read_meta, read_stats
 
 # Wall time mutmut spends per mutant beyond its tests: a fork plus pytest.main (mutmut-notes §7).
@@ -63,7 +64,7 @@ class Diagnosis:
 def diagnose(config: GateConfig, *, max_children: int | None = None, full: bool = False) -> Diagnosis:
     """Run every check; a failing check is recorded, not raised, so all of them are reported. `full` runs
     mutmut's own preflight (every mutant, the forced-fail check) instead of the sampled estimate."""
-    diagnosis = Diagnosis(workers=max_children or config.max_children or os.cpu_count() or 2)
+    diagnosis = Diagnosis(workers=children(config, max_children))
     files = config.target_files()
     diagnosis.checks.append(
         Check(

@@ -88,7 +88,7 @@ def run_options(func: F) -> F:
     func = click.option(
         "--max-children",
         type=click.IntRange(min=1),
-        help="Parallel mutmut workers (default: [tool.gate] max_children, else the CPU count).",
+        help="Parallel mutmut workers (default: [tool.gate] max_children, else the CPU count + 1).",
     )(func)
     func = click.option(
         "--fail-under",

@@ -143,8 +143,11 @@ def run_mutmut(
 
 
 def children(config: GateConfig, max_children: int | None) -> int:
-    """The number of mutmut workers: the option, else [tool.gate] max_children, else the CPU count."""
-    return max_children or config.max_children or os.cpu_count() or 2
+    """The number of mutmut workers: the option, else [tool.gate] max_children, else one more than the
+    CPU count. A warm worker leaves its core idle between two mutants (the result handed back, the next
+    fork made); a third worker on 2 cores filled those gaps and took a cold full run of the services from
+    335-338 s to 297 s, with the same verdicts (measured, README)."""
+    return max_children or config.max_children or (os.cpu_count() or 1) + 1
 
 
 def classify_failure(log_text: str, returncode: int) -> str:

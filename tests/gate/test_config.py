@@ -302,3 +302,23 @@ def test_source_paths_set_nowhere(tmp_path: Path) -> None:
 def test_skip_noise_defaults_to_every_kind(tmp_path: Path, setting: str, kinds: tuple[str, ...]) -> None:
     _project(tmp_path, f'[tool.gate]\n{setting}[tool.gate.targets]\nt = ["pkg/a.py"]\n')
     assert load_config(tmp_path).noise_kinds == kinds
+
+
+@pytest.mark.parametrize(
+    ("configured", "option", "expected"),
+    [(None, None, "cores + 1"), (5, None, 5), (5, 3, 3), (None, 1, 1)],
+    ids=["default", "configured", "option over configured", "option"],
+)
+def test_the_number_of_workers(
+    tmp_path: Path, configured: int | None, option: int | None, expected: int | str
+) -> None:
+    import os
+
+    from gate.mutmut.process import children
+
+    setting = "" if configured is None else f"max_children = {configured}"
+    _project(tmp_path, f'[tool.gate]\n{setting}\n[tool.gate.targets]\nall = ["pkg/a.py"]\n')
+    cores = os.cpu_count()
+    assert cores is not None
+    want = cores + 1 if expected == "cores + 1" else expected
+    assert children(load_config(tmp_path), option) == want
