@@ -46,6 +46,10 @@ class Killers:
         tests = [test, *(t for t in self.by_function.get(function, []) if t != test)]
         self.by_function[function] = tests[:KEPT]
 
+    def knows(self, function: str) -> bool:
+        """Whether a test that killed one of this function's mutants is known."""
+        return bool(self.by_function.get(function))
+
     def order(self, function: str, tests: Iterable[str], duration_by_test: Mapping[str, float]) -> list[str]:
         """``tests`` with this function's killers first, then the rest fastest first (mutmut's order)."""
         tests = list(dict.fromkeys(tests))

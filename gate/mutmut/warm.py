@@ -24,6 +24,7 @@ import select
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from mutmut.state import state
 from mutmut.workers.isolation import MutantResult, MutantRunner
 from mutmut.workers.timeout import register_timeout
 
-from gate.mutmut import basetemp, phases
+from gate.mutmut import basetemp, phases, schedule
 from gate.mutmut.idle import IdleWatch
 from gate.mutmut.killers import Killers
 from gate.mutmut.limits import cpu_limits, per_test_limits
@@ -315,8 +316,10 @@ class WarmRunner(MutantRunner):
     its child; results come back in the order children end. Everything else (stats, the clean and
     forced-fail runs) and every mutant after a server failure goes to mutmut's own runner, `base`.
 
-    One mutant at a time waits here for a slot (`_queue`): a slot is free while fewer than `max_workers`
-    children compute, idle ones not counted, up to ALIVE_PER_WORKER x `max_workers` children alive."""
+    Up to `schedule.LOOKAHEAD` mutants wait here for a slot (`_queue`): a slot is free while fewer than
+    `max_workers` children compute, idle ones not counted, up to ALIVE_PER_WORKER x `max_workers`
+    children alive. A free slot takes the mutant `schedule.pick` names, and its tests are ordered then,
+    killer-first from every result in so far."""
 
     def __init__(
         self, base: MutantRunner, max_workers: int, root: Path, idle: IdleWatch | None = None
@@ -332,6 +335,7 @@ class WarmRunner(MutantRunner):
         self._results = Channel()
         self._running: dict[str, dict[str, Any]] = {}  # name -> its job, until its result arrives
         self._queue: list[dict[str, Any]] = []  # taken from mutmut, not yet handed to the server
+        self._in_flight: Counter[str] = Counter()  # mangled function -> its mutants handed to the server
         self._pids: dict[str, int] = {}
         self._done: list[MutantResult] = []
         self.most_alive = 0  # the most children alive at once, for the log
@@ -375,6 +379,7 @@ class WarmRunner(MutantRunner):
             os.waitpid(self._server, 0)  # reaped here: mutmut's runner waits for any child
             self._server = None
         lost, self._running, self._queue = list(self._running.values()), {}, []
+        self._in_flight = Counter()
         for job in lost:  # the server died under these: mutmut's runner tests them again
             while not self.base.has_capacity():
                 self._done.append(self.base.wait_for_result())
@@ -398,6 +403,7 @@ class WarmRunner(MutantRunner):
         elif DONE in message:
             name = message[DONE]
             self._running.pop(name, None)
+            self._in_flight[function_of(name)] -= 1
             self._pids.pop(name, None)
             self._done.append(
                 MutantResult(mutant_name=name, exit_code=message["exit_code"], duration=message["duration"])
@@ -412,27 +418,28 @@ class WarmRunner(MutantRunner):
         if not tests:
             self._done.append(MutantResult(mutant_name=mutant_name, exit_code=33, duration=0.0))
             return
-        ordered = self.killers.order(function_of(mutant_name), tests, state().duration_by_test)
-        settings = config()
-        if self._phases is None:
-            self._phases = phases.load(self.root)
-        job = {
-            "name": mutant_name,
-            "tests": ordered,
-            "limits": per_test_limits(
-                ordered,
-                state().duration_by_test,
-                settings.timeout_multiplier,
-                settings.timeout_constant,
-                self._phases.cost,
-            ),
-            "cpu_limits": cpu_limits(ordered, self._phases.cpu_cost, settings.timeout_multiplier),
-            "cpu_limit": cpu_time_limit,
-            "estimate": estimated_time,
-        }
+        job = {"name": mutant_name, "tests": tests, "cpu_limit": cpu_time_limit, "estimate": estimated_time}
         self._running[mutant_name] = job
         self._queue.append(job)
         self._dispatch()
+
+    def _ordered(self, job: dict[str, Any]) -> dict[str, Any]:
+        """The job as the server takes it: its tests killer-first, then fastest first, each with its own
+        wall-clock and CPU-time limit."""
+        ordered = self.killers.order(function_of(job["name"]), job["tests"], state().duration_by_test)
+        settings = config()
+        if self._phases is None:
+            self._phases = phases.load(self.root)
+        job["tests"] = ordered
+        job["limits"] = per_test_limits(
+            ordered,
+            state().duration_by_test,
+            settings.timeout_multiplier,
+            settings.timeout_constant,
+            self._phases.cost,
+        )
+        job["cpu_limits"] = cpu_limits(ordered, self._phases.cpu_cost, settings.timeout_multiplier)
+        return job
 
     def _slot_free(self) -> bool:
         alive = list(self._pids.values())
@@ -445,7 +452,11 @@ class WarmRunner(MutantRunner):
     def _dispatch(self) -> None:
         """Hand queued mutants to the server while a slot is free."""
         while self._queue and not self.cold and self._slot_free():
-            job = self._queue.pop(0)
+            index = schedule.pick(
+                [function_of(job["name"]) for job in self._queue], self._in_flight, self.killers.knows
+            )
+            job = self._ordered(self._queue.pop(index))
+            self._in_flight[function_of(job["name"])] += 1
             try:
                 self._jobs.send(job)
             except OSError:
@@ -458,7 +469,7 @@ class WarmRunner(MutantRunner):
     def has_capacity(self) -> bool:
         if self.cold:
             return self.base.has_capacity()
-        return not self._queue
+        return len(self._queue) < schedule.LOOKAHEAD
 
     def wait_for_result(self, timeout: float | None = None) -> MutantResult:
         while not self._done and not self.cold:
