@@ -51,7 +51,8 @@ class Killers:
         return bool(self.by_function.get(function))
 
     def order(self, function: str, tests: Iterable[str], duration_by_test: Mapping[str, float]) -> list[str]:
-        """``tests`` with this function's killers first, then the rest fastest first (mutmut's order)."""
+        """``tests`` with this function's killers first, then the rest fastest first by
+        ``duration_by_test`` (mutmut's order when those are mutmut's durations)."""
         tests = list(dict.fromkeys(tests))
         present = set(tests)
         first = [test for test in self.by_function.get(function, []) if test in present]

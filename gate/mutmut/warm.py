@@ -424,12 +424,20 @@ class WarmRunner(MutantRunner):
         self._dispatch()
 
     def _ordered(self, job: dict[str, Any]) -> dict[str, Any]:
-        """The job as the server takes it: its tests killer-first, then fastest first, each with its own
+        """The job as the server takes it: its tests killer-first, then cheapest first, each with its own
         wall-clock and CPU-time limit."""
-        ordered = self.killers.order(function_of(job["name"]), job["tests"], state().duration_by_test)
         settings = config()
         if self._phases is None:
             self._phases = phases.load(self.root)
+        # Cheapest first by each test's whole cost in a warm child where it was measured (setup and
+        # teardown included: a test with a costly fixture is not cheap), else by mutmut's call duration.
+        durations = state().duration_by_test
+        costs = {test: self._phases.cost(test) for test in job["tests"]}
+        ordered = self.killers.order(
+            function_of(job["name"]),
+            job["tests"],
+            {test: durations.get(test, 0.0) if cost is None else cost for test, cost in costs.items()},
+        )
         job["tests"] = ordered
         job["limits"] = per_test_limits(
             ordered,
