@@ -54,6 +54,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
         "collect_or_load_stats",
         "MutmutProgrammaticFailException",
         "print_stats",
+        "walk_source_files",
     ),
     "mutmut.configuration": ("config",),
     "mutmut.mutation.data": ("SourceFileMutationData",),
@@ -258,14 +259,31 @@ def _skip_noise(kinds: tuple[str, ...]) -> None:
 
 
 def _generate_then_skip_noise(create_mutants: Any, kinds: tuple[str, ...]) -> Any:
-    """mutmut's `create_mutants` followed by the noise marking, for `mutmut run` to call."""
+    """mutmut's `create_mutants` over the largest files first, followed by the noise marking.
+
+    mutmut's pool hands out files one at a time in the order it walks them: a worker that takes the
+    largest file last keeps the others waiting for it. Largest first, no worker starts a long file while
+    the others are about to finish."""
+    import mutmut.__main__ as mm
 
     def create(max_children: int) -> Any:
-        stats = create_mutants(max_children)
+        walk = mm.walk_source_files
+        mm.walk_source_files = lambda: iter(sorted(walk(), key=_size, reverse=True))
+        try:
+            stats = create_mutants(max_children)
+        finally:
+            mm.walk_source_files = walk
         _skip_noise(kinds)
         return stats
 
     return create
+
+
+def _size(path: Any) -> int:
+    try:
+        return int(os.path.getsize(path))
+    except OSError:
+        return 0
 
 
 def _max_children(argv: list[str]) -> int:
@@ -288,8 +306,7 @@ def _generate(max_children: int, kinds: tuple[str, ...]) -> None:
     mm.copy_also_copy_files()
     mm.setup_source_paths()
     mm.store_lines_covered_by_tests()
-    stats = mm.create_mutants(max_children)
-    _skip_noise(kinds)
+    stats = _generate_then_skip_noise(mm.create_mutants, kinds)(max_children)
     print(json.dumps({"mutated": stats.mutated, "unmodified": stats.unmodified, "ignored": stats.ignored}))
 
 

@@ -240,28 +240,61 @@ def _kinds(root: Path, path: str, names: list[str], kinds: tuple[str, ...]) -> d
         by_function.setdefault(original_of(name), []).append(name)
     for original_name, members in by_function.items():
         original = text(original_name)
-        if original is None or not _may_hold_noise(original, kinds):
+        spans_of_noise = None if original is None else _noise_lines(original, kinds)
+        if original is None or spans_of_noise is None:
             continue
         for name in members:
             mutant = text(local_of(name))
-            kind = noise_kind(original, mutant, kinds) if mutant is not None else None
+            if mutant is None:
+                continue
+            changed = _changed_lines(original, mutant, original_name, local_of(name))
+            # A change on lines outside every docstring and logging call cannot be one of them: only
+            # the rest is parsed (the services: a fifth of the mutants of functions that may hold noise).
+            if changed is not None and not any(
+                a <= changed[0] and changed[1] <= b for a, b in spans_of_noise
+            ):
+                continue
+            kind = noise_kind(original, mutant, kinds)
             if kind:
                 found[name] = kind
     return found
 
 
-def _may_hold_noise(original: str, kinds: tuple[str, ...]) -> bool:
+def _changed_lines(
+    original: str, mutant: str, original_name: str, mutant_name: str
+) -> tuple[int, int] | None:
+    """The first and last line (1-based) of `original` that `mutant` changes, with the mutant's generated
+    name put back; None when that cannot be told line for line (lines added or removed, a change on the
+    def line, no change at all), which leaves the decision to the parse."""
+    before = original.splitlines()
+    after = mutant.replace(mutant_name, original_name, 1).splitlines()
+    if len(before) != len(after):
+        return None
+    differing = [index + 1 for index, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
+    if not differing or differing[0] == 1:
+        return None
+    return differing[0], differing[-1]
+
+
+def _noise_lines(original: str, kinds: tuple[str, ...]) -> list[tuple[int, int]] | None:
+    """The line ranges of `original` (1-based, inclusive) where a change may be noise of `kinds`: its
+    docstring, its logging calls, all of it for `__repr__`; None when no change of it can be."""
     try:
         function = _function(original)
     except SyntaxError:
-        return False
+        return None
     if function is None:
-        return False
-    return (
-        (REPR in kinds and _is_repr(function.name))
-        or (DOCSTRINGS in kinds and ast.get_docstring(function, clean=False) is not None)
-        or (
-            LOGGING in kinds
-            and any(isinstance(n, ast.Call) and _is_logging_call(n) for n in ast.walk(function))
-        )
-    )
+        return None
+    if REPR in kinds and _is_repr(function.name):
+        return [(1, len(original.splitlines()))]
+    found: list[tuple[int, int]] = []
+    first = function.body[0] if function.body else None
+    if DOCSTRINGS in kinds and ast.get_docstring(function, clean=False) is not None and first is not None:
+        found.append((first.lineno, first.end_lineno or first.lineno))
+    if LOGGING in kinds:
+        found += [
+            (node.lineno, node.end_lineno or node.lineno)
+            for node in ast.walk(function)
+            if isinstance(node, ast.Call) and _is_logging_call(node)
+        ]
+    return found or None

@@ -188,3 +188,74 @@ def test_docstrings_and_repr_and_the_kinds_asked_for() -> None:
     assert noise_kind(method, method.replace("'B'", "'XXBXX'")) == "repr"
     assert noise_kind(method, method.replace("'B'", "'XXBXX'"), kinds=["logging"]) is None
     assert noise_kind(doc, doc.replace("Say hi.", "XXSay hi.XX"), kinds=[]) is None
+
+
+TRICKY = '''\
+import logging
+
+log = logging.getLogger(__name__)
+
+
+def fetch(url, retries=3):
+    """Fetch url.
+
+    Retries a few times.
+    """
+    log.warning(
+        "retrying %s after %d failures",
+        url,
+        retries + 0,
+    )
+    total = retries + 1
+    log.debug("total %s", total)
+    return total * 2 if url else None
+
+
+def plain(a, b=1):
+    return a - b
+'''
+
+
+def test_the_line_filter_decides_as_parsing_every_mutant_does(tmp_path: Path) -> None:
+    """Mutants whose changed lines lie outside every docstring and logging call are decided without a
+    parse: on real mutmut mutants of multi-line calls, a def line default and plain code, the decisions
+    are those of parsing every mutant."""
+    import subprocess
+    import sys
+
+    from gate.mutmut.names import local_of, original_of
+    from gate.mutmut.noise import _kinds
+
+    project = make_project(
+        tmp_path, source={"tricky.py": TRICKY}, tests={"test_tricky.py": "def test_x():\n    pass\n"}
+    )
+    generated = subprocess.run(
+        [sys.executable, "-m", "gate.mutmut.entry", "--skip-noise", "", "generate", "--max-children", "1"],
+        cwd=project.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=project.env(),
+    )
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    path = project.source_path("tricky.py")
+    names = list(project.meta("tricky.py")["exit_code_by_key"])
+    spans = json.loads((project.root / "mutants" / f"{path}.spans").read_text(encoding="utf-8"))["spans"]
+    lines = (project.root / "mutants" / path).read_text(encoding="utf-8").splitlines(keepends=True)
+
+    def text(local: str) -> str:
+        start, end = spans[local]
+        return "".join(lines[start - 1 : end])
+
+    every = {
+        name: kind
+        for name in names
+        if (kind := noise_kind(text(original_of(name)), text(local_of(name)), KINDS))
+    }
+    assert _kinds(project.root, path, names, KINDS) == every
+    # The two logging calls' 16 mutants are noise; the def line's default, the code's and plain's are not.
+    assert every == {f"pkg.tricky.x_fetch__mutmut_{n}": "logging" for n in (*range(2, 12), *range(15, 21))}
+    assert sorted(set(names) - set(every)) == sorted(
+        [f"pkg.tricky.x_fetch__mutmut_{n}" for n in (1, 12, 13, 14, 21, 22, 23, 24)]
+        + ["pkg.tricky.x_plain__mutmut_1", "pkg.tricky.x_plain__mutmut_2"]
+    )
