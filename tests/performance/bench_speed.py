@@ -1,7 +1,8 @@
 """Speed of the gate against raw mutmut, from one invocation: wall time and mutants/s, side by side.
 
 For each project (a small generated one; one services module copied with the suite that tests it):
-  mutmut cold   `mutmut run` from a clean state (no mutants/, no .gate/)
+  mutmut cold   `mutmut run` from a clean state (no mutants/, no .gate/), with as many workers as the
+                gate takes by default (the ratios' base), and with mutmut's own default
   gate cold     `gate run --no-causes` and `gate run` (with the mock census) from a clean state
   gate warm     `gate run` again, nothing changed
   check         `gate check MODULE` after the run (generation, witnesses), then again, nothing changed
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -60,9 +62,13 @@ def _tested(root: Path) -> int:
 def _bench(root: Path, module: str, function_edit: tuple[str, str]) -> list[tuple[str, float, int]]:
     """(scenario, wall seconds, mutants it judged) for one project committed on `main`."""
     rows: list[tuple[str, float, int]] = []
+    workers = (os.cpu_count() or 1) + 1  # the gate's default (gate.mutmut.process.children)
+    _clean(root)
+    wall = _timed(root, "-m", "mutmut", "run", "--max-children", str(workers))
+    rows.append((f"mutmut cold, {workers} workers", wall, _mutants(root)))
     _clean(root)
     wall = _timed(root, "-m", "mutmut", "run")
-    rows.append(("mutmut cold", wall, _mutants(root)))
+    rows.append((f"mutmut cold, {os.cpu_count()} workers", wall, _mutants(root)))
     _clean(root)
     wall = _timed(root, "-m", "gate", "run", "--quiet", "--no-causes", *_ANY_SCORE)
     rows.append(("gate cold, --no-causes", wall, _tested(root)))
@@ -123,10 +129,10 @@ def _services(root: Path, module: str, tests: str) -> Path:
 def _print(title: str, rows: list[tuple[str, float, int]]) -> None:
     base = rows[0][1]
     print(f"\n{title}")
-    print(f"  {'scenario':<24} {'wall s':>8} {'mutants':>8} {'mutants/s':>10} {'x mutmut cold':>14}")
+    print(f"  {'scenario':<26} {'wall s':>8} {'mutants':>8} {'mutants/s':>10} {'x mutmut cold':>14}")
     for name, wall, count in rows:
         rate = f"{count / wall:.1f}" if count else "-"
-        print(f"  {name:<24} {wall:>8.2f} {count or '-':>8} {rate:>10} {wall / base:>14.2f}")
+        print(f"  {name:<26} {wall:>8.2f} {count or '-':>8} {rate:>10} {wall / base:>14.2f}")
 
 
 def main() -> None:
