@@ -3,6 +3,7 @@ summary line: the real command on generated projects."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,8 @@ def test_quick_estimate_counts_a_sample_and_says_so_then_full_is_exact(tmp_path:
     assert lines[-1].startswith("estimate: 60 mutants in the targets (60 without a verdict), about ")
     again = project.gate("doctor")  # mutmut's mapping now exists: the quick estimate is timed too
     assert again.stdout.splitlines()[-1].startswith("estimate: about ")
+    # The default: one worker more than the machine has cores.
     assert again.stdout.splitlines()[-1].endswith(
-        "s of testing for a full run with 2 workers (plus timeouts), from mutmut's test mapping of the last run"
+        f"s of testing for a full run with {(os.cpu_count() or 1) + 1} workers (plus timeouts), "
+        "from mutmut's test mapping of the last run"
     )
