@@ -4,8 +4,8 @@ whose function has no mutant in flight, so that a function's first result orders
 Killer-first order (gate.mutmut.killers) only helps a mutant whose tests are ordered after a sibling was
 killed. mutmut hands out a function's mutants one after the other, so with three workers the first three
 of a function all started before any of them was killed and ran their tests fastest first; replaying a
-full run's records showed that this lag alone doubled the seconds spent in tests before the killing one
-(153 test-seconds as run, 103 with every kill known in time). The warm runner therefore takes several
+full run's records, the seconds spent in tests before the killing one were half as much again as with
+every kill known in time (153 test-seconds as run, 103). The warm runner therefore takes several
 mutants ahead from mutmut and orders each one's tests only when a worker takes it.
 """
 
