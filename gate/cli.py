@@ -13,7 +13,6 @@ import sys
 
 import click
 
-from gate import __version__
 from gate.exit_code import TERMINATED, ExitCode, GateError, Interrupted
 
 _CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -68,8 +67,27 @@ class GateGroup(click.Group):
             sys.exit(stop.exit_code if isinstance(stop, Interrupted) else 130)
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """--version, with the installed version read only when asked for (click's own option reads it at
+    import, for every command)."""
+    if not value or ctx.resilient_parsing:
+        return
+    import gate
+
+    click.echo(f"gate, version {gate.__version__}")
+    ctx.exit()
+
+
 @click.group(cls=GateGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", "-V", prog_name="gate")
+@click.option(
+    "--version",
+    "-V",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """Mutation-testing quality gate: runs mutmut over the configured targets and
     reports every surviving mutant with the reason it survived (hidden by mocks,

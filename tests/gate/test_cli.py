@@ -35,6 +35,14 @@ def test_every_help_is_complete(command: list[str]) -> None:
             assert f"  {name}" in result.output
 
 
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_the_version_is_the_installed_one(flag: str) -> None:
+    from importlib.metadata import version
+
+    result = CliRunner().invoke(cli, [flag, "run"])  # eager: nothing after it runs
+    assert (result.exit_code, result.output) == (0, f"gate, version {version('gate')}\n")
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
