@@ -5,9 +5,9 @@ mutmut 3.8's fork runner forks its own process per mutant and calls `pytest.main
 40 ms before the first test runs. Here mutmut's process forks one server, which runs `pytest.main` over
 mutmut's test selection with a plugin whose `pytest_runtestloop` never runs the suite: it waits for
 mutants, and for each one forks a child that activates the mutant and runs the mutant's tests from the
-collected items (fastest first, stopping at the first failure, as mutmut's `-x` does). The child's exit
-code is pytest's (0 passed, 1 failed), so verdicts, timeouts (mutmut's watchdog and CPU limit) and
-mutmut's bookkeeping stay mutmut's. When the server cannot collect, or dies, the mutants go back to
+collected items (killer-first, then cheapest first, stopping at the first failure, as mutmut's `-x`
+does). The child's exit code is pytest's (0 passed, 1 failed), so verdicts, timeouts (mutmut's watchdog
+and CPU limit) and mutmut's bookkeeping stay mutmut's. When the server cannot collect, or dies, the mutants go back to
 mutmut's own runner.
 
 Only `gate.mutmut.entry` imports this module (in mutmut's process); pytest's API used here is public
