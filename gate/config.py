@@ -110,7 +110,9 @@ KEYS: dict[str, dict[str, Key]] = {
             True,
             "mutants skipped unrun as noise: changes inside logging calls, docstrings, __repr__ bodies",
         ),
-        "max_children": Key(_is_positive_int, "a positive integer", None, "parallel mutmut workers"),
+        "max_children": Key(
+            _is_positive_int, "a positive integer", None, "parallel mutmut workers (unset: CPU count + 1)"
+        ),
         "warm_workers": Key(
             _is_bool,
             "true or false",

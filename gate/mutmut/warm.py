@@ -7,8 +7,8 @@ mutmut's test selection with a plugin whose `pytest_runtestloop` never runs the 
 mutants, and for each one forks a child that activates the mutant and runs the mutant's tests from the
 collected items (killer-first, then cheapest first, stopping at the first failure, as mutmut's `-x`
 does). The child's exit code is pytest's (0 passed, 1 failed), so verdicts, timeouts (mutmut's watchdog
-and CPU limit) and mutmut's bookkeeping stay mutmut's. When the server cannot collect, or dies, the mutants go back to
-mutmut's own runner.
+and CPU limit) and mutmut's bookkeeping stay mutmut's. When the server cannot collect, or dies, the
+mutants go back to mutmut's own runner.
 
 Only `gate.mutmut.entry` imports this module (in mutmut's process); pytest's API used here is public
 (`pytest.main`, hooks, `Item.ihook`), but for the basetemp made once before forking (gate.mutmut.basetemp).
@@ -441,7 +441,7 @@ class WarmRunner(MutantRunner):
         job["tests"] = ordered
         job["limits"] = per_test_limits(
             ordered,
-            state().duration_by_test,
+            durations,
             settings.timeout_multiplier,
             settings.timeout_constant,
             self._phases.cost,

@@ -100,10 +100,11 @@ def test_each_file_has_its_own_interval_and_deactivating_writes_what_is_pending(
 
 
 class Runner:
-    """The runner's two calls that bracket the mutants, recording what they saw on disk."""
+    """The runner's two calls that bracket the mutants (a collaborator of `bounded`), recording the order
+    they were made in; its shutdown can be interrupted, as a stop by SIGINT does."""
 
-    def __init__(self, root: Path, data: SourceFileMutationData, fail_shutdown: bool = False) -> None:
-        self.root, self.data, self.fail_shutdown = root, data, fail_shutdown
+    def __init__(self, fail_shutdown: bool = False) -> None:
+        self.fail_shutdown = fail_shutdown
         self.calls: list[str] = []
 
     def startup(self) -> None:
@@ -122,7 +123,7 @@ def test_bounded_coalesces_only_between_startup_and_shutdown(
     clock = Clock()
     original = data_class.save
     data = data_class(path="pkg/a.py")
-    runner = Runner(in_project, data, fail_shutdown)
+    runner = Runner(fail_shutdown)
     assert bounded(runner, data_class, clock) is runner
 
     data.exit_code_by_key = {"pkg.a.x_f__mutmut_1": None}

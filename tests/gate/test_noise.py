@@ -224,7 +224,7 @@ def test_the_line_filter_decides_as_parsing_every_mutant_does(tmp_path: Path) ->
     import sys
 
     from gate.mutmut.names import local_of, original_of
-    from gate.mutmut.noise import _kinds
+    from gate.mutmut.noise import _changed_lines, _kinds, _noise_lines
 
     project = make_project(
         tmp_path, source={"tricky.py": TRICKY}, tests={"test_tricky.py": "def test_x():\n    pass\n"}
@@ -253,6 +253,22 @@ def test_the_line_filter_decides_as_parsing_every_mutant_does(tmp_path: Path) ->
         if (kind := noise_kind(text(original_of(name)), text(local_of(name)), KINDS))
     }
     assert _kinds(project.root, path, names, KINDS) == every
+    # fetch's code mutants are told apart by their lines alone, so none of them is parsed: in mutmut's
+    # copy (two blank lines, then the def) the docstring is lines 4-7 and the logging calls 8-12 and 14,
+    # and they change line 13 (`total = ...`) or 15 (`return ...`); the default (mutant 1) line 3.
+    original = text("x_fetch__mutmut_orig")
+    assert _noise_lines(original, KINDS) == [(4, 7), (8, 12), (14, 14)]
+    changed = {
+        n: _changed_lines(
+            original, text(f"x_fetch__mutmut_{n}"), "x_fetch__mutmut_orig", f"x_fetch__mutmut_{n}"
+        )
+        for n in (1, 12, 13, 14, 21, 22, 23, 24)
+    }
+    assert changed == {1: (3, 3), 12: (13, 13), 13: (13, 13), 14: (13, 13)} | {
+        n: (15, 15) for n in (21, 22, 23, 24)
+    }
+    # A mutant whose generated name is not where it is expected is left to the parse.
+    assert _changed_lines(original, text("x_fetch__mutmut_13"), "x_fetch__mutmut_orig", "x_other") is None
     # The two logging calls' 16 mutants are noise; the def line's default, the code's and plain's are not.
     assert every == {f"pkg.tricky.x_fetch__mutmut_{n}": "logging" for n in (*range(2, 12), *range(15, 21))}
     assert sorted(set(names) - set(every)) == sorted(

@@ -28,6 +28,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
+from gate.config import load_config  # noqa: E402
+from gate.mutmut.process import children  # noqa: E402
 from tests.gate.git_helpers import GitRepo  # noqa: E402
 from tests.gate.projects import make_project  # noqa: E402
 from tests.performance.bench_gate_overhead import _module, _tests  # noqa: E402
@@ -62,7 +64,7 @@ def _tested(root: Path) -> int:
 def _bench(root: Path, module: str, function_edit: tuple[str, str]) -> list[tuple[str, float, int]]:
     """(scenario, wall seconds, mutants it judged) for one project committed on `main`."""
     rows: list[tuple[str, float, int]] = []
-    workers = (os.cpu_count() or 1) + 1  # the gate's default (gate.mutmut.process.children)
+    workers = children(load_config(root), None)  # the gate's default for this project
     _clean(root)
     wall = _timed(root, "-m", "mutmut", "run", "--max-children", str(workers))
     rows.append((f"mutmut cold, {workers} workers", wall, _mutants(root)))
